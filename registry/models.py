@@ -1,0 +1,147 @@
+"""SQLAlchemy models of the registry.
+
+Record fields follow ``data/README.md`` of the shared data set; list-valued fields are
+JSON columns so SQLite and PostgreSQL behave alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all registry tables."""
+
+
+class Innovation(Base):
+    """One innovation record; ``version`` grows by one on every change (external version)."""
+
+    __tablename__ = "innovations"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    results: Mapped[str | None] = mapped_column(Text)
+    priorities: Mapped[list] = mapped_column(JSON, nullable=False)
+    communities: Mapped[list] = mapped_column(JSON, nullable=False)
+    phase: Mapped[str] = mapped_column(String(40), nullable=False)
+    innovation_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    target_groups: Mapped[list] = mapped_column(JSON, nullable=False)
+    evidence_level: Mapped[int | None] = mapped_column(Integer)
+    organisation: Mapped[str] = mapped_column(String(300), nullable=False)
+    province: Mapped[str] = mapped_column(String(40), nullable=False)
+    places_applied: Mapped[int | None] = mapped_column(Integer)
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    programmes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    keywords: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    last_verified: Mapped[dt.date | None] = mapped_column(Date)
+    created: Mapped[dt.date | None] = mapped_column(Date)
+    contact: Mapped[dict | None] = mapped_column(JSON)
+    budget_eur: Mapped[int | None] = mapped_column(Integer)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class TaxonomyTerm(Base):
+    """One value of a controlled vocabulary (priority, community, phase, …).
+
+    ``vocabulary`` names the list in ``taxonomy.json`` (``communities``, ``phases``…);
+    ``attributes`` holds the term's remaining keys (group, number, status, successors,
+    short labels) exactly as the taxonomy file gives them.
+    """
+
+    __tablename__ = "taxonomy_terms"
+
+    vocabulary: Mapped[str] = mapped_column(String(40), primary_key=True)
+    term_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    label_nl: Mapped[str] = mapped_column(String(300), nullable=False)
+    label_en: Mapped[str] = mapped_column(String(300), nullable=False)
+    attributes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class TaxonomyEvent(Base):
+    """One entry of the community history (merge, split, rename, retire, create)."""
+
+    __tablename__ = "taxonomy_history"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    op: Mapped[str] = mapped_column(String(20), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(200))
+
+
+class Change(Base):
+    """A change-feed row (transactional outbox): ``record_id`` must be re-indexed.
+
+    Written in the same transaction as the change itself; the indexer reads rows in
+    ``seq`` order from its checkpoint and re-reads the record, so the row carries no
+    document.
+    """
+
+    __tablename__ = "change_feed"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    record_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    op: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Checkpoint(Base):
+    """The indexer's position in the change feed (last applied ``seq``)."""
+
+    __tablename__ = "indexer_checkpoints"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class DeadLetter(Base):
+    """A change the indexer could not apply after its retries, with the reason."""
+
+    __tablename__ = "indexer_dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_seq: Mapped[int] = mapped_column(ForeignKey("change_feed.seq"), nullable=False)
+    record_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class User(Base):
+    """A person who logs in; ``role`` is one of :data:`ROLES`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+ROLES = ("member", "editor", "analyst", "admin")
+"""Roles of DESIGN.md, from least to most rights (anonymous has no row)."""
