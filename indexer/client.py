@@ -1,0 +1,85 @@
+"""OpenSearch connection, index names and mappings, shared by indexer and portal.
+
+Configuration comes from the environment: ``OPENSEARCH_URL`` (default
+``http://127.0.0.1:9200``) and ``INDEX_PREFIX`` (default empty; tests set a fresh
+one per run so they never touch the real aliases).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from opensearchpy import OpenSearch
+
+MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+MAPPING_VERSION = "v1"
+"""The folder under ``mappings/`` that new indices are built from."""
+
+AUDIENCES = ("public", "members")
+
+
+def opensearch_url() -> str:
+    """The cluster URL from ``OPENSEARCH_URL`` (default ``http://127.0.0.1:9200``)."""
+    return os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+
+
+def make_client(url: str | None = None, timeout_s: float = 10.0) -> OpenSearch:
+    """An OpenSearch client for ``url`` (default :func:`opensearch_url`).
+
+    ``timeout_s`` is the per-request timeout in seconds; no retries on timeout, so a
+    caller sees an unreachable cluster quickly.
+    """
+    return OpenSearch(
+        hosts=[url or opensearch_url()],
+        timeout=timeout_s,
+        max_retries=0,
+        retry_on_timeout=False,
+        http_compress=False,
+    )
+
+
+@dataclass(frozen=True)
+class IndexNames:
+    """Alias and index names for one ``INDEX_PREFIX``.
+
+    ``alias("public")`` is ``<prefix>innovations-public`` (DESIGN.md); concrete
+    indices are ``<prefix>innovations-<audience>-<mapping version>-<stamp>``.
+    """
+
+    prefix: str = ""
+
+    @classmethod
+    def from_env(cls) -> IndexNames:
+        """Names for the ``INDEX_PREFIX`` environment variable."""
+        return cls(os.environ.get("INDEX_PREFIX", ""))
+
+    def alias(self, audience: str) -> str:
+        """Alias of ``audience`` (``public`` or ``members``)."""
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience!r}")
+        return f"{self.prefix}innovations-{audience}"
+
+    def index(self, audience: str, stamp: str) -> str:
+        """A concrete index name for ``audience`` built at ``stamp``."""
+        return f"{self.alias(audience)}-{MAPPING_VERSION}-{stamp}"
+
+    def pattern(self, audience: str) -> str:
+        """Wildcard matching every concrete index of ``audience``."""
+        return f"{self.alias(audience)}-v*"
+
+
+def index_body(audience: str, version: str = MAPPING_VERSION) -> dict:
+    """Settings and mappings for a new index of ``audience``, read from ``mappings/``.
+
+    The members mapping is the public one plus ``members.json``.
+    """
+    folder = MAPPINGS_DIR / version
+    settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+    mapping = json.loads((folder / "public.json").read_text(encoding="utf-8"))
+    if audience == "members":
+        extra = json.loads((folder / "members.json").read_text(encoding="utf-8"))
+        mapping["properties"].update(extra["properties"])
+    return {"settings": {"index": settings}, "mappings": mapping}

@@ -1,0 +1,219 @@
+"""Full rebuild into fresh versioned indices, atomic alias swap, and rollback.
+
+The rebuild streams records from the registry (memory does not grow with their
+number), bulk-loads both new indices, replays the changes that arrived meanwhile,
+then moves both aliases in one ``_aliases`` call. The indices behind the aliases
+before the swap are kept for :func:`rollback`; older ones are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from opensearchpy import OpenSearch, helpers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import transaction
+from registry.models import Change, Innovation
+from registry.records import iter_records, record_to_dict
+from registry.taxonomy import load_taxonomy
+
+from .client import AUDIENCES, IndexNames, index_body
+from .sync import actions_for, advance_checkpoint, apply_records, latest_seq
+
+log = logging.getLogger("indexer")
+
+BULK_CHUNK = 500
+"""Documents per bulk request."""
+
+
+class RebuildError(RuntimeError):
+    """A rebuild could not finish; the aliases were not moved."""
+
+
+@dataclass
+class RebuildResult:
+    """Outcome of :func:`rebuild`: new index names, documents per audience, rejects."""
+
+    indices: dict[str, str]
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    replayed: int = 0
+    swapped: bool = False
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+def current_indices(client: OpenSearch, names: IndexNames) -> dict[str, list[str]]:
+    """``{audience: [index, …]}`` that each alias points at now (empty when missing)."""
+    out: dict[str, list[str]] = {}
+    for audience in AUDIENCES:
+        alias = names.alias(audience)
+        if client.indices.exists_alias(name=alias):
+            out[audience] = sorted(client.indices.get_alias(name=alias))
+        else:
+            out[audience] = []
+    return out
+
+
+def _record_actions(
+    factory: sessionmaker[Session], targets: dict, progress: Callable[[int], None]
+) -> Iterator[dict]:
+    with factory() as session:
+        taxonomy = load_taxonomy(session)
+        for count, row in enumerate(iter_records(session), start=1):
+            record = record_to_dict(row)
+            yield from actions_for(record["id"], record, 0, taxonomy, targets)
+            progress(count)
+
+
+def _progress_printer(total: int) -> Callable[[int], None]:
+    """A progress bar on a terminal (stderr), silence otherwise."""
+    if not sys.stderr.isatty() or total == 0:
+        return lambda _count: None
+
+    def show(count: int) -> None:
+        if count % 50 and count != total:
+            return
+        width = 30
+        filled = int(width * count / total)
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {count}/{total} records")
+        if count == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def rebuild(client: OpenSearch, factory: sessionmaker[Session], names: IndexNames) -> RebuildResult:
+    """Build both indices from the registry and swap the aliases atomically.
+
+    Raises:
+        RebuildError: documents were rejected (each listed in the result with its
+            id and reason, the new indices are kept for inspection and the aliases
+            stay where they were), or the cluster failed.
+    Returns:
+        a :class:`RebuildResult` with ``swapped=True``.
+    """
+    stamp = _stamp()
+    targets = {audience: names.index(audience, stamp) for audience in AUDIENCES}
+    result = RebuildResult(indices=targets)
+    for audience, index in targets.items():
+        body = index_body(audience)
+        # refresh off and no replicas while loading; restored before the swap
+        body["settings"]["index"]["refresh_interval"] = "-1"
+        client.indices.create(index=index, body=body)
+    with factory() as session:
+        start_seq = latest_seq(session)
+        total = session.scalar(select(func.count()).select_from(Innovation)) or 0
+    progress = _progress_printer(total)
+    for ok, item in helpers.streaming_bulk(
+        client,
+        _record_actions(factory, targets, progress),
+        chunk_size=BULK_CHUNK,
+        raise_on_error=False,
+        raise_on_exception=False,
+        max_retries=5,
+        initial_backoff=1,
+        max_backoff=30,
+    ):
+        op, info = next(iter(item.items()))
+        if not ok and not (op == "delete" and info.get("status") == 404):
+            error = info.get("error")
+            reason = error.get("reason") if isinstance(error, dict) else str(error)
+            result.rejected.append((info.get("_id", "?"), reason or "rejected"))
+    for index in targets.values():
+        client.indices.put_settings(index=index, body={"index": {"refresh_interval": "1s"}})
+        client.indices.refresh(index=index)
+    if result.rejected:
+        raise RebuildError(_reject_message(result))
+    result.replayed += _replay(client, factory, targets, start_seq)
+    previous = current_indices(client, names)
+    swap_aliases(client, names, targets, previous)
+    result.swapped = True
+    # changes the sync loop wrote to the old indices between replay and swap
+    result.replayed += _replay(client, factory, targets, start_seq)
+    with transaction(factory) as session:
+        advance_checkpoint(session, latest_seq(session))
+    _drop_older(client, names, keep={*targets.values(), *sum(previous.values(), [])})
+    for audience, index in targets.items():
+        result.counts[audience] = client.count(index=index)["count"]
+    return result
+
+
+def _reject_message(result: RebuildResult) -> str:
+    lines = [f"{len(result.rejected)} document(s) rejected; aliases not moved:"]
+    lines += [f"  {doc_id}: {reason}" for doc_id, reason in result.rejected]
+    return "\n".join(lines)
+
+
+def _replay(
+    client: OpenSearch, factory: sessionmaker[Session], targets: dict, after_seq: int
+) -> int:
+    """Apply every change after ``after_seq`` to ``targets``; returns changes read."""
+    with factory() as session:
+        changes = [
+            (c.record_id, c.record_version)
+            for c in session.scalars(select(Change).where(Change.seq > after_seq))
+        ]
+    if changes:
+        _, _, failed = apply_records(client, factory, changes, targets)
+        if failed:
+            raise RebuildError(f"replay failed for: {failed}")
+        for index in targets.values():
+            client.indices.refresh(index=index)
+    return len(changes)
+
+
+def swap_aliases(
+    client: OpenSearch, names: IndexNames, targets: dict, previous: dict[str, list[str]]
+) -> None:
+    """Point each alias at ``targets[audience]`` in one atomic ``_aliases`` request."""
+    actions = []
+    for audience, index in targets.items():
+        alias = names.alias(audience)
+        for old in previous.get(audience, []):
+            actions.append({"remove": {"index": old, "alias": alias}})
+        actions.append({"add": {"index": index, "alias": alias}})
+    client.indices.update_aliases(body={"actions": actions})
+
+
+def _drop_older(client: OpenSearch, names: IndexNames, keep: set[str]) -> None:
+    for audience in AUDIENCES:
+        existing = client.indices.get(index=names.pattern(audience), ignore_unavailable=True)
+        for index in existing:
+            if index not in keep:
+                client.indices.delete(index=index)
+
+
+def rollback(client: OpenSearch, factory: sessionmaker[Session], names: IndexNames) -> dict:
+    """Point both aliases back at the previous indices, then replay recent changes.
+
+    Returns:
+        ``{audience: index}`` now behind each alias.
+    Raises:
+        RebuildError: there is no previous index to go back to.
+    """
+    now = current_indices(client, names)
+    targets = {}
+    for audience in AUDIENCES:
+        existing = sorted(
+            client.indices.get(index=names.pattern(audience), ignore_unavailable=True)
+        )
+        older = [i for i in existing if now[audience] and i < now[audience][0]]
+        if not older:
+            raise RebuildError(f"no previous index for {names.alias(audience)}")
+        targets[audience] = older[-1]
+    swap_aliases(client, names, targets, now)
+    # the previous indices miss what changed since; versions make the replay safe
+    with factory() as session:
+        ids = [(row.id, row.version) for row in session.scalars(select(Innovation))]
+    apply_records(client, factory, ids, targets)
+    return targets

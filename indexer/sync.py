@@ -1,0 +1,273 @@
+"""Incremental sync: follow the change feed from the checkpoint into both aliases.
+
+Each change row only names a record; the record is re-read from the registry and
+its current documents are written with an external version
+(:func:`indexer.documents.document_version`), so replayed or late writes are
+harmless (``external_gte``: an equal version rewrites identical content). The
+checkpoint moves only after OpenSearch acknowledged the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from opensearchpy import OpenSearch, helpers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import transaction
+from registry.models import Change, Checkpoint, DeadLetter, Innovation
+from registry.records import record_to_dict
+from registry.taxonomy import Taxonomy, load_taxonomy
+
+from .client import AUDIENCES, IndexNames
+from .documents import build_document, document_version
+
+log = logging.getLogger("indexer")
+
+CHECKPOINT = "main"
+BATCH_SIZE = 500
+MAX_ATTEMPTS = 3
+"""Bulk attempts for one change before it is parked in the dead-letter table."""
+
+
+@dataclass
+class SyncResult:
+    """What one :func:`sync_once` call did: change rows read, documents written."""
+
+    changes: int = 0
+    written: int = 0
+    deleted: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    checkpoint: int = 0
+
+
+def get_checkpoint(session: Session) -> int:
+    """The last applied change ``seq`` (0 when the indexer never ran)."""
+    row = session.get(Checkpoint, CHECKPOINT)
+    return row.seq if row else 0
+
+
+def advance_checkpoint(session: Session, seq: int) -> None:
+    """Move the checkpoint forward to ``seq``; never moves it back."""
+    row = session.get(Checkpoint, CHECKPOINT, with_for_update=True)
+    if row is None:
+        session.add(Checkpoint(name=CHECKPOINT, seq=seq))
+    elif seq > row.seq:
+        row.seq = seq
+
+
+def latest_seq(session: Session) -> int:
+    """The newest change-feed ``seq`` (0 for an empty feed)."""
+    return session.scalar(select(func.max(Change.seq))) or 0
+
+
+def actions_for(
+    record_id: str, record: dict | None, deleted_version: int, taxonomy: Taxonomy, targets: dict
+) -> list[dict]:
+    """Bulk actions that make both indices match ``record`` (None: record deleted).
+
+    Args:
+        record_id: the record's id.
+        record: the record as a dict, or None when it no longer exists.
+        deleted_version: the change row's version, used for deletes of vanished records.
+        taxonomy: the current taxonomy.
+        targets: ``{audience: index_or_alias_name}``.
+    Returns:
+        one ``index`` or ``delete`` action per audience, versioned externally.
+    """
+    actions = []
+    for audience in AUDIENCES:
+        doc = build_document(record, taxonomy, audience) if record else None
+        record_version = record["version"] if record else deleted_version
+        version = document_version(record_version, taxonomy.revision)
+        base = {
+            "_index": targets[audience],
+            "_id": record_id,
+            "version": version,
+            "version_type": "external_gte",
+        }
+        if doc is None:
+            actions.append({**base, "_op_type": "delete"})
+        else:
+            actions.append({**base, "_op_type": "index", "_source": doc})
+    return actions
+
+
+def apply_records(
+    client: OpenSearch,
+    factory: sessionmaker[Session],
+    changes: list[tuple[str, int]],
+    targets: dict,
+) -> tuple[int, int, list[tuple[str, str]]]:
+    """Write the current state of the records named in ``changes`` to ``targets``.
+
+    Args:
+        changes: ``[(record_id, change_version), …]``; a record named twice is
+            written once.
+        targets: ``{audience: index_or_alias_name}``.
+    Returns:
+        ``(written, deleted, failed)`` where ``failed`` lists ``(record_id, reason)``.
+        Version conflicts (a newer document is already there) and deletes of absent
+        documents count as success.
+    """
+    latest: dict[str, int] = {}
+    for record_id, version in changes:
+        latest[record_id] = max(version, latest.get(record_id, 0))
+    with factory() as session:
+        taxonomy = load_taxonomy(session)
+        rows = session.scalars(select(Innovation).where(Innovation.id.in_(list(latest)))).all()
+        records = {row.id: record_to_dict(row) for row in rows}
+    actions = []
+    for record_id, version in latest.items():
+        actions.extend(actions_for(record_id, records.get(record_id), version, taxonomy, targets))
+    written = deleted = 0
+    failed: dict[str, str] = {}
+    for ok, item in helpers.streaming_bulk(
+        client, actions, raise_on_error=False, raise_on_exception=False, max_retries=3
+    ):
+        op, result = next(iter(item.items()))
+        status = result.get("status", 0)
+        if ok:
+            if op == "delete":
+                deleted += 1
+            else:
+                written += 1
+        elif status == 409 or (op == "delete" and status == 404):
+            continue
+        else:
+            failed[result.get("_id", "?")] = _reason(result)
+    return written, deleted, sorted(failed.items())
+
+
+def _reason(result: dict) -> str:
+    error = result.get("error")
+    if isinstance(error, dict):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+    return str(error or result.get("status", "unknown error"))
+
+
+def sync_once(
+    client: OpenSearch, factory: sessionmaker[Session], names: IndexNames, batch: int = BATCH_SIZE
+) -> SyncResult:
+    """Apply the next ``batch`` change rows after the checkpoint to both aliases.
+
+    A record whose write fails is parked in the dead-letter table with the reason
+    once it failed :data:`MAX_ATTEMPTS` times in a row, so it never blocks the
+    changes behind it; until then the checkpoint stops before it.
+
+    Returns:
+        a :class:`SyncResult`; ``changes == 0`` means the index is caught up.
+    """
+    with factory() as session:
+        start = get_checkpoint(session)
+        rows = session.scalars(
+            select(Change).where(Change.seq > start).order_by(Change.seq).limit(batch)
+        ).all()
+        changes = [(row.seq, row.record_id, row.record_version) for row in rows]
+    result = SyncResult(checkpoint=start)
+    if not changes:
+        return result
+    targets = {audience: names.alias(audience) for audience in AUDIENCES}
+    written, deleted, failed = apply_records(
+        client, factory, [(rid, ver) for _, rid, ver in changes], targets
+    )
+    result.changes, result.written, result.deleted = len(changes), written, deleted
+    failed_ids = dict(failed)
+    with transaction(factory) as session:
+        new_checkpoint = changes[-1][0]
+        for seq, record_id, _ in changes:
+            if record_id not in failed_ids:
+                _clear_attempts(session, seq)
+                continue
+            attempts = _record_attempt(session, seq, record_id, failed_ids[record_id])
+            if attempts < MAX_ATTEMPTS:
+                new_checkpoint = min(new_checkpoint, seq - 1)
+            else:
+                result.failed.append((record_id, failed_ids[record_id]))
+        advance_checkpoint(session, new_checkpoint)
+        result.checkpoint = max(start, new_checkpoint)
+    return result
+
+
+def _clear_attempts(session: Session, seq: int) -> None:
+    row = session.scalar(select(DeadLetter).where(DeadLetter.change_seq == seq))
+    if row is not None:
+        session.delete(row)
+
+
+def _record_attempt(session: Session, seq: int, record_id: str, reason: str) -> int:
+    """Count one failed attempt for change ``seq``; returns attempts so far."""
+    row = session.scalar(select(DeadLetter).where(DeadLetter.change_seq == seq))
+    if row is None:
+        row = DeadLetter(change_seq=seq, record_id=record_id, reason=reason, attempts=1)
+        session.add(row)
+        return 1
+    row.attempts += 1
+    row.reason = reason
+    return row.attempts
+
+
+def sync_all(client: OpenSearch, factory: sessionmaker[Session], names: IndexNames) -> SyncResult:
+    """Run :func:`sync_once` until caught up; returns the summed result.
+
+    Terminates: a failing change is retried at most :data:`MAX_ATTEMPTS` times,
+    then parked, and the checkpoint moves past it.
+    """
+    total = SyncResult()
+    while True:
+        step = sync_once(client, factory, names)
+        total.checkpoint = step.checkpoint
+        if step.changes == 0:
+            return total
+        total.changes += step.changes
+        total.written += step.written
+        total.deleted += step.deleted
+        total.failed.extend(step.failed)
+
+
+def parked(session: Session) -> list[DeadLetter]:
+    """Dead letters: changes that failed :data:`MAX_ATTEMPTS` times, oldest first."""
+    return list(
+        session.scalars(
+            select(DeadLetter)
+            .where(DeadLetter.attempts >= MAX_ATTEMPTS)
+            .order_by(DeadLetter.change_seq)
+        )
+    )
+
+
+def retry_parked(
+    client: OpenSearch, factory: sessionmaker[Session], names: IndexNames
+) -> tuple[int, list[tuple[str, str]]]:
+    """Apply every parked change again; a success removes its dead letter.
+
+    Returns:
+        ``(fixed, still_failing)`` with ``still_failing`` as ``(record_id, reason)``.
+    """
+    with factory() as session:
+        letters = [(d.change_seq, d.record_id) for d in parked(session)]
+    if not letters:
+        return 0, []
+    targets = {audience: names.alias(audience) for audience in AUDIENCES}
+    with factory() as session:
+        versions = {
+            c.seq: c.record_version
+            for c in session.scalars(
+                select(Change).where(Change.seq.in_([seq for seq, _ in letters]))
+            )
+        }
+    _, _, failed = apply_records(
+        client, factory, [(rid, versions.get(seq, 0)) for seq, rid in letters], targets
+    )
+    failing = dict(failed)
+    with transaction(factory) as session:
+        for seq, record_id in letters:
+            row = session.scalar(select(DeadLetter).where(DeadLetter.change_seq == seq))
+            if record_id in failing:
+                row.reason = failing[record_id]
+                row.attempts += 1
+            else:
+                session.delete(row)
+    return len({rid for _, rid in letters} - set(failing)), failed
