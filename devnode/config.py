@@ -1,0 +1,47 @@
+"""The pinned OpenSearch version and where devnode keeps things on disk."""
+
+import os
+from pathlib import Path
+
+OPENSEARCH_VERSION = "2.19.6"
+DEFAULT_PORT = 9200
+NODE_USER = "innovatiebieb-os"
+
+
+class NodeError(Exception):
+    """A failure whose message is meant for a person; the CLI prints it without a traceback."""
+
+
+def cache_dir() -> Path:
+    """Return the cache directory: $INNOVATIEBIEB_CACHE, else a per-user or system default."""
+    override = os.environ.get("INNOVATIEBIEB_CACHE")
+    if override:
+        # Absolute, because the OpenSearch launcher changes directory before it reads our paths.
+        return Path(override).expanduser().absolute()
+    if os.geteuid() == 0:
+        # The node then runs as NODE_USER, which cannot traverse /root.
+        return Path("/var/cache/innovatiebieb")
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "innovatiebieb"
+
+
+def dist_dir() -> Path:
+    """Return where the assembled distribution lives (it may not exist yet)."""
+    return cache_dir() / f"opensearch-{OPENSEARCH_VERSION}"
+
+
+def node_dir(port: int) -> Path:
+    """Return the state directory (config, data, logs, pid file) of the node on `port`."""
+    return cache_dir() / f"node-{port}"
+
+
+def resolve_port(port: int | None) -> int:
+    """Return `port`, else $OPENSEARCH_PORT, else 9200. Raises NodeError for an invalid port."""
+    if port is None:
+        raw = os.environ.get("OPENSEARCH_PORT", str(DEFAULT_PORT))
+        try:
+            port = int(raw)
+        except ValueError:
+            raise NodeError(f"OPENSEARCH_PORT={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise NodeError(f"port {port} is outside 1-65535")
+    return port
