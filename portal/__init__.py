@@ -1,0 +1,58 @@
+"""The Innovatiebieb portal: Flask app factory.
+
+``create_app()`` wires configuration (environment only, :mod:`portal.config`),
+the registry, the OpenSearch client, i18n (Flask-Babel; Dutch first), error
+handlers and one blueprint per audience. Run with ``flask --app portal …`` or
+gunicorn ``'portal:create_app()'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+
+from . import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("nl", "en")
+
+
+def select_locale() -> str:
+    """``lang`` parameter if valid, else the browser's preference, else Dutch."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    return request.accept_languages.best_match(LANGUAGES) or "nl"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the portal.
+
+    Args:
+        overrides: config values that win over the environment (tests use this).
+    Returns:
+        the Flask application.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(config_module.from_env())
+    app.config.update(overrides or {})
+    app.json.sort_keys = False
+    Babel(app, locale_selector=select_locale)
+
+    from . import backends, cli, errors, ui
+    from .views import api, health, public
+
+    backends.init_app(app)
+    errors.register_error_handlers(app)
+    cli.register(app)
+    ui.register(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    return app

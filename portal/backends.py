@@ -1,0 +1,66 @@
+"""Per-app handles to the registry and OpenSearch, and the cached taxonomy.
+
+Stored in ``app.extensions["innovatiebieb"]``; views reach them through the helper
+functions here rather than globals.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from opensearchpy import OpenSearch
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from indexer.client import IndexNames, make_client
+from registry.db import make_engine, make_session_factory
+from registry.models import TaxonomyEvent, TaxonomyTerm
+from registry.taxonomy import Taxonomy, load_taxonomy
+
+
+@dataclass
+class Backends:
+    """The app's engine, session factory, OpenSearch client, index names, taxonomy."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    search: OpenSearch
+    names: IndexNames
+    _taxonomy: Taxonomy | None = None
+    _taxonomy_key: tuple | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def taxonomy(self) -> Taxonomy:
+        """The registry's taxonomy, reloaded only when it changed.
+
+        The key is (newest history seq, term count): every taxonomy operation adds a
+        history entry, so a cheap query tells whether the cached copy is current.
+        """
+        with self.sessions() as session:
+            key = (
+                session.scalar(select(func.max(TaxonomyEvent.seq))),
+                session.scalar(select(func.count()).select_from(TaxonomyTerm)),
+            )
+            with self._lock:
+                if self._taxonomy is None or key != self._taxonomy_key:
+                    self._taxonomy = load_taxonomy(session)
+                    self._taxonomy_key = key
+                return self._taxonomy
+
+
+def init_app(app: Flask) -> None:
+    """Create the backends from ``app.config`` (no connection is opened yet)."""
+    engine = make_engine(app.config.get("DATABASE_URL"))
+    app.extensions["innovatiebieb"] = Backends(
+        engine=engine,
+        sessions=make_session_factory(engine),
+        search=make_client(app.config["OPENSEARCH_URL"], timeout_s=app.config["SEARCH_TIMEOUT_S"]),
+        names=IndexNames(app.config["INDEX_PREFIX"]),
+    )
+
+
+def backends() -> Backends:
+    """The current app's :class:`Backends`."""
+    return current_app.extensions["innovatiebieb"]

@@ -1,0 +1,65 @@
+"""The one declaration of every facet (DESIGN.md, "Facets").
+
+Each :class:`Facet` names its URL parameter, its index field, its vocabulary and its
+ordering; the query builder, the response shaper, the HTML page and the JSON API all
+read this tuple, so adding a facet here adds it everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One filterable, countable field.
+
+    Attributes:
+        name: key in the API's ``facets`` object (and the URL parameter, unless
+            ``param`` differs).
+        field: keyword/integer field in the index.
+        vocabulary: taxonomy list that gives ids and labels, or None for free values.
+        ordered: keep vocabulary order (phase, evidence level) instead of count, label.
+        at_least: filter as "at least N" on an ordinal field (evidence level).
+        short_labels: prefer the taxonomy's short labels (phases).
+        param: URL parameter when it is not ``name``.
+        max_values: aggregation size for free-valued facets (vocabularies use their
+            own size, so nothing is cut off silently).
+    """
+
+    name: str
+    field: str
+    vocabulary: str | None
+    ordered: bool = False
+    at_least: bool = False
+    short_labels: bool = False
+    param: str | None = None
+    max_values: int = 200
+
+    @property
+    def url_param(self) -> str:
+        """The query parameter that selects values of this facet."""
+        return self.param or self.name
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet("priority", "priorities", "priorities"),
+    Facet("community", "communities", "communities"),
+    Facet("phase", "phase", "phases", ordered=True, short_labels=True),
+    Facet("type", "innovation_type", "innovation_types"),
+    Facet("target", "target_groups", "target_groups"),
+    Facet(
+        "evidence",
+        "evidence_level",
+        "evidence_levels",
+        ordered=True,
+        at_least=True,
+        param="evidence_min",
+    ),
+    Facet("province", "province", "provinces"),
+    Facet("programme", "programmes", None),
+)
+"""Every facet, in the order the search page shows them."""
+
+FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
+FACETS_BY_PARAM = {facet.url_param: facet for facet in FACETS}

@@ -1,0 +1,103 @@
+"""Shape an OpenSearch response into the API's result (DESIGN.md, HTTP contract).
+
+Adds taxonomy labels in the requested language and ``selected`` flags, keeps
+selected values visible at count 0, and orders facet values (vocabulary order for
+ordinal facets, else count then label).
+"""
+
+from __future__ import annotations
+
+from registry.taxonomy import Taxonomy
+
+from .facets import FACETS, Facet
+from .params import SearchRequest
+from .query import ResolvedFilters
+
+
+def _selected_index_values(facet: Facet, request: SearchRequest, resolved: ResolvedFilters):
+    if facet.at_least:
+        return set(request.selected(facet))
+    return set(resolved.values.get(facet.name, ()))
+
+
+def shape_facet(
+    facet: Facet,
+    buckets: list[dict],
+    selected: set[str],
+    taxonomy: Taxonomy,
+    lang: str,
+) -> list[dict]:
+    """Facet values ``[{"value", "label", "count", "selected"}]`` for one facet.
+
+    Args:
+        buckets: the terms buckets (``key``, ``doc_count``) of the facet's aggregation.
+        selected: index values that are selected (shown even at count 0).
+        lang: ``nl`` or ``en`` for labels.
+    """
+    counts = {str(b["key"]): b["doc_count"] for b in buckets}
+    for value in selected:
+        counts.setdefault(value, 0)
+
+    def label(value: str) -> str:
+        if facet.vocabulary is None:
+            return value
+        return taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
+
+    values = [
+        {"value": v, "label": label(v), "count": c, "selected": v in selected}
+        for v, c in counts.items()
+    ]
+    if facet.ordered:
+        order = {t.id: t.position for t in taxonomy.terms(facet.vocabulary)}
+        values.sort(key=lambda item: (order.get(item["value"], 10**6), item["value"]))
+    else:
+        values.sort(key=lambda item: (-item["count"], item["label"].casefold(), item["value"]))
+    return values
+
+
+def shape_hit(hit: dict) -> dict:
+    """One result in the API's hit shape; ``highlight`` maps field → HTML fragments."""
+    src = hit["_source"]
+    return {
+        "id": src["id"],
+        "title": src["title"],
+        "summary": src["summary"],
+        "priorities": src.get("priorities", []),
+        "communities": src.get("communities", []),
+        "phase": src.get("phase"),
+        "type": src.get("innovation_type"),
+        "target_groups": src.get("target_groups", []),
+        "evidence_level": src.get("evidence_level"),
+        "province": src.get("province"),
+        "organisation": src.get("organisation"),
+        "url": src.get("url"),
+        "highlight": hit.get("highlight", {}),
+    }
+
+
+def shape_response(
+    response: dict,
+    request: SearchRequest,
+    resolved: ResolvedFilters,
+    taxonomy: Taxonomy,
+    lang: str,
+) -> dict:
+    """The API result: ``{"total", "page", "size", "hits", "facets", "renamed"}``.
+
+    ``renamed`` lists ``(requested_id, [current ids])`` for the caller to turn into
+    notices in the user's language.
+    """
+    aggs = response.get("aggregations", {})
+    facets = {}
+    for facet in FACETS:
+        buckets = aggs.get(facet.name, {}).get("values", {}).get("buckets", [])
+        selected = _selected_index_values(facet, request, resolved)
+        facets[facet.name] = shape_facet(facet, buckets, selected, taxonomy, lang)
+    return {
+        "total": response["hits"]["total"]["value"],
+        "page": request.page,
+        "size": request.size,
+        "hits": [shape_hit(hit) for hit in response["hits"]["hits"]],
+        "facets": facets,
+        "renamed": resolved.renamed,
+    }

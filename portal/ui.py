@@ -1,0 +1,77 @@
+"""Template helpers: facet titles, value labels, sort names, language links.
+
+Facet titles live here (UI text, translated); which facets exist comes from
+:data:`portal.search.facets.FACETS`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from .backends import backends
+from .search.facets import Facet
+
+FACET_TITLES = {
+    "priority": _l("Priority"),
+    "community": _l("Community of practice"),
+    "phase": _l("Phase"),
+    "type": _l("Innovation type"),
+    "target": _l("Target group"),
+    "evidence": _l("Evidence level"),
+    "province": _l("Province"),
+    "programme": _l("Programme"),
+}
+
+SORT_LABELS = {
+    "relevance": _l("Relevance"),
+    "newest": _l("Newest first"),
+    "title": _l("Title (A–Z)"),
+    "evidence": _l("Evidence level (high to low)"),
+}
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+def register(app: Flask) -> None:
+    """Install the context processor and filters on ``app``."""
+
+    @app.context_processor
+    def helpers():
+        def facet_title(name: str) -> str:
+            return str(FACET_TITLES[name])
+
+        def value_label(facet: Facet, value: str) -> str:
+            if facet.vocabulary is None:
+                return value
+            return (
+                backends()
+                .taxonomy()
+                .label(facet.vocabulary, value, _lang(), short=facet.short_labels)
+            )
+
+        def sort_options() -> list[tuple[str, str]]:
+            return [(key, str(label)) for key, label in SORT_LABELS.items()]
+
+        def lang_switch_query(lang: str) -> str:
+            args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+            if lang != "nl":
+                args.append(("lang", lang))
+            return urlencode(args)
+
+        return {
+            "facet_title": facet_title,
+            "value_label": value_label,
+            "sort_options": sort_options,
+            "lang_switch_query": lang_switch_query,
+            "lang": _lang(),
+        }
+
+    @app.template_filter("label_of")
+    def label_of(value: str, vocabulary: str) -> str:
+        return backends().taxonomy().label(vocabulary, value, _lang())

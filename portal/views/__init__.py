@@ -1,0 +1,1 @@
+"""Blueprints, one per audience; views stay thin and call the search services."""

@@ -1,0 +1,62 @@
+"""Helpers shared by the HTML and JSON views (request → search → notices)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..backends import backends
+from ..search import service
+from ..search.params import SearchRequest, parse_search_args
+
+
+def audience() -> str:
+    """The alias audience of the caller: ``public`` for anonymous visitors.
+
+    Members (issue #4) will get ``members``; until login exists every caller is
+    anonymous, so this is the whole rule today.
+    """
+    return "public"
+
+
+def current_lang() -> str:
+    """The request's language code (``nl`` or ``en``)."""
+    return str(get_locale() or "nl")
+
+
+def renamed_notices(renamed: list[tuple[str, list[str]]], lang: str) -> list[str]:
+    """Human notices for community ids that resolved to successors."""
+    taxonomy = backends().taxonomy()
+    notices = []
+    for old, new in renamed:
+        old_label = taxonomy.label("communities", old, lang)
+        if new:
+            new_labels = ", ".join(taxonomy.label("communities", n, lang) for n in new)
+            notices.append(
+                _(
+                    "The community “%(old)s” is now “%(new)s”; results show the current one.",
+                    old=old_label,
+                    new=new_labels,
+                )
+            )
+        else:
+            notices.append(_("The community “%(old)s” no longer exists.", old=old_label))
+    return notices
+
+
+def run_search() -> tuple[SearchRequest, dict]:
+    """Parse ``request.args``, search the caller's alias and add notices.
+
+    Returns:
+        ``(search_request, result)`` where ``result`` has the API shape.
+    Raises:
+        SearchParamError: a bad parameter (answered with 400).
+    """
+    be = backends()
+    taxonomy = be.taxonomy()
+    search_request = parse_search_args(request.args, taxonomy)
+    lang = current_lang()
+    result = service.search(be.search, be.names, audience(), search_request, taxonomy, lang)
+    result["notices"] = renamed_notices(result.pop("renamed"), lang)
+    return search_request, result
