@@ -1,0 +1,129 @@
+"""Fixtures: a real OpenSearch node, a fresh index prefix and fresh SQLite registries.
+
+The node is, in order of preference: ``OPENSEARCH_URL`` if set; a testcontainers
+OpenSearch when ``TESTCONTAINERS=1`` and Docker answers; else the local node of
+``devnode`` (started here and stopped at the end if this run started it).
+Nothing in this suite fakes OpenSearch or the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.client import IndexNames, make_client
+from registry.db import make_engine, make_session_factory, migrate, transaction
+from registry.records import import_jsonl
+from registry.taxonomy import seed_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_FILE = ROOT / "data" / "innovations.jsonl"
+TAXONOMY_FILE = ROOT / "data" / "taxonomy.json"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """URL of a real OpenSearch node for the whole run."""
+    if os.environ.get("OPENSEARCH_URL"):
+        yield os.environ["OPENSEARCH_URL"]
+        return
+    if os.environ.get("TESTCONTAINERS") == "1":
+        from testcontainers.opensearch import OpenSearchContainer
+
+        with OpenSearchContainer("opensearchproject/opensearch:2.19.4") as container:
+            config = container.get_config()
+            yield f"http://{config['host']}:{config['port']}"
+        return
+    from devnode import ensure_node, stop_node
+
+    url, started = ensure_node()
+    yield url
+    if started:
+        stop_node()
+
+
+@pytest.fixture(scope="session")
+def client(opensearch_url):
+    """An opensearch-py client for the node."""
+    return make_client(opensearch_url, timeout_s=60)
+
+
+@pytest.fixture
+def names(client) -> Iterator[IndexNames]:
+    """A fresh index prefix for one test (never the real aliases); its indices are
+    deleted afterwards."""
+    prefix = f"t{RUN_ID}-{uuid.uuid4().hex[:6]}-"
+    yield IndexNames(prefix)
+    client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+
+
+def published_records() -> list[dict]:
+    """Records of the data file with status ``published`` (read independently of the code)."""
+    return [r for r in read_data() if r["status"] == "published"]
+
+
+def read_data() -> list[dict]:
+    """Every record of ``data/innovations.jsonl``."""
+    with open(DATA_FILE, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def make_registry(tmp_path: Path):
+    """A migrated, taxonomy-seeded SQLite registry in ``tmp_path``; returns (url, factory)."""
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    migrate(url)
+    factory = make_session_factory(make_engine(url))
+    with transaction(factory) as session:
+        seed_taxonomy(session, json.loads(TAXONOMY_FILE.read_text("utf-8")))
+    return url, factory
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """A fresh, empty registry: ``(database_url, session_factory)``."""
+    return make_registry(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def loaded(tmp_path_factory, client, opensearch_url):
+    """The real data imported and indexed once, shared read-only by search tests.
+
+    Returns a dict with ``url`` (database), ``factory``, ``names``, ``opensearch_url``.
+    """
+    from indexer.rebuild import rebuild
+
+    url, factory = make_registry(tmp_path_factory.mktemp("loaded"))
+    report = import_jsonl(factory, DATA_FILE)
+    assert not report.rejected
+    names = IndexNames(f"t{RUN_ID}-shared-")
+    rebuild(client, factory, names)
+    yield {"url": url, "factory": factory, "names": names, "opensearch_url": opensearch_url}
+    client.indices.delete(index=f"t{RUN_ID}-shared-*", ignore_unavailable=True)
+
+
+@pytest.fixture(scope="session")
+def app(loaded):
+    """The portal configured against the shared loaded registry and index."""
+    from portal import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": loaded["url"],
+            "OPENSEARCH_URL": loaded["opensearch_url"],
+            "INDEX_PREFIX": loaded["names"].prefix,
+            "SECRET_KEY": "test",
+        }
+    )
+
+
+@pytest.fixture
+def http(app):
+    """A Flask test client of the portal."""
+    return app.test_client()
