@@ -64,7 +64,22 @@ def register(app: Flask) -> None:
                 args.append(("lang", lang))
             return urlencode(args)
 
+        def at_least_counts(items: list[dict]) -> list[tuple[dict, int]]:
+            # the "at least N" choice finds every level >= N, so it shows that sum
+            return [
+                (
+                    item,
+                    sum(
+                        other["count"]
+                        for other in items
+                        if int(other["value"]) >= int(item["value"])
+                    ),
+                )
+                for item in items
+            ]
+
         return {
+            "at_least_counts": at_least_counts,
             "facet_title": facet_title,
             "value_label": value_label,
             "sort_options": sort_options,

@@ -72,3 +72,11 @@ def test_health_and_readiness(http):
     assert http.get("/healthz").get_json() == {"status": "ok"}
     ready = http.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["checks"]["opensearch"] == "ok"
+
+
+def test_evidence_choices_count_every_level_at_or_above(http):
+    html = http.get("/zoeken").get_data(as_text=True)
+    at_least_one = sum(1 for r in published_records() if r["evidence_level"] >= 1)
+    match = re.search(r'>ten minste 1: [^<]*<span class="count">\((\d+)\)</span>', html)
+    assert match and int(match.group(1)) == at_least_one
+    assert 'name="evidence_min" value="" checked' in html
