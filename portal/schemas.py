@@ -29,3 +29,89 @@ class PublicInnovationView(Schema):
     last_verified = fields.String(allow_none=True)
     created = fields.String(allow_none=True)
     status = fields.String()
+
+
+class FacetValueView(Schema):
+    """One facet value with its label in the request's language."""
+
+    value = fields.String(metadata={"description": "stable id (evidence: the level)"})
+    label = fields.String()
+    count = fields.Integer(metadata={"description": "hits with every other facet's filter"})
+    selected = fields.Boolean()
+
+
+class SearchHitView(Schema):
+    """One search result."""
+
+    id = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    priorities = fields.List(fields.String())
+    communities = fields.List(fields.String())
+    phase = fields.String()
+    type = fields.String()
+    target_groups = fields.List(fields.String())
+    evidence_level = fields.Integer(allow_none=True)
+    province = fields.String()
+    organisation = fields.String()
+    url = fields.String(allow_none=True)
+    created = fields.String(allow_none=True, metadata={"description": "ISO date"})
+    highlight = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "HTML-escaped fragments with <mark> around matches"},
+    )
+
+
+class FilterRelaxationView(Schema):
+    """How many hits a zero-result search would have without one facet's filter."""
+
+    facet = fields.String()
+    param = fields.String()
+    total = fields.Integer()
+
+
+class SearchResultView(Schema):
+    """The answer of ``GET /api/v1/search`` (DESIGN.md, HTTP contract)."""
+
+    total = fields.Integer()
+    page = fields.Integer()
+    size = fields.Integer()
+    hits = fields.List(fields.Nested(SearchHitView))
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueView)))
+    notices = fields.List(fields.String())
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "only with cursor=…; null on the last page"}
+    )
+    did_you_mean = fields.String(allow_none=True, metadata={"description": "only with 0 hits"})
+    without_filter = fields.List(
+        fields.Nested(FilterRelaxationView), metadata={"description": "only with 0 hits"}
+    )
+
+
+class SuggestionView(Schema):
+    """An autocomplete suggestion: a title (with its id) or a keyword."""
+
+    text = fields.String()
+    kind = fields.String(metadata={"enum": ["title", "keyword"]})
+    id = fields.String(allow_none=True)
+
+
+class AutocompleteView(Schema):
+    """The answer of ``GET /api/v1/autocomplete``."""
+
+    suggestions = fields.List(fields.Nested(SuggestionView))
+
+
+class ErrorDetailView(Schema):
+    """What went wrong: a machine ``code``, a human ``message``, the ``field``."""
+
+    code = fields.String()
+    message = fields.String()
+    field = fields.String()
+
+
+class ErrorView(Schema):
+    """Every 4xx/5xx answer of the JSON API."""
+
+    error = fields.Nested(ErrorDetailView)

@@ -66,16 +66,10 @@ def register(app: Flask) -> None:
 
         def at_least_counts(items: list[dict]) -> list[tuple[dict, int]]:
             # the "at least N" choice finds every level >= N, so it shows that sum
+            levels = [item for item in items if item["value"].isdigit()]
             return [
-                (
-                    item,
-                    sum(
-                        other["count"]
-                        for other in items
-                        if int(other["value"]) >= int(item["value"])
-                    ),
-                )
-                for item in items
+                (item, sum(o["count"] for o in levels if int(o["value"]) >= int(item["value"])))
+                for item in levels
             ]
 
         return {

@@ -25,6 +25,8 @@ class Facet:
         param: URL parameter when it is not ``name``.
         max_values: aggregation size for free-valued facets (vocabularies use their
             own size, so nothing is cut off silently).
+        count_missing: also count records without a value, shown as
+            :data:`UNKNOWN_VALUE` (issue #3: "onbekend/unknown where that applies").
     """
 
     name: str
@@ -35,6 +37,7 @@ class Facet:
     short_labels: bool = False
     param: str | None = None
     max_values: int = 200
+    count_missing: bool = False
 
     @property
     def url_param(self) -> str:
@@ -55,11 +58,16 @@ FACETS: tuple[Facet, ...] = (
         ordered=True,
         at_least=True,
         param="evidence_min",
+        count_missing=True,
     ),
     Facet("province", "province", "provinces"),
     Facet("programme", "programmes", None),
 )
 """Every facet, in the order the search page shows them."""
+
+UNKNOWN_VALUE = "unknown"
+UNKNOWN_LABEL = {"nl": "onbekend", "en": "unknown"}
+"""Value and labels of the bucket for records without a value."""
 
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 FACETS_BY_PARAM = {facet.url_param: facet for facet in FACETS}

@@ -117,6 +117,15 @@ class SearchRequest:
             filters[facet.name] = chosen
         return replace(self, filters=filters, page=1)
 
+    def without(self, facet_name: str) -> SearchRequest:
+        """A new request without any selection of ``facet_name``, page 1."""
+        filters = {k: v for k, v in self.filters.items() if k != facet_name}
+        return replace(self, filters=filters, page=1)
+
+    def with_q(self, q: str) -> SearchRequest:
+        """The same filters with another query text, page 1."""
+        return replace(self, q=q, page=1)
+
     def at_page(self, page: int) -> SearchRequest:
         """The same search at ``page``."""
         return replace(self, page=page)

@@ -83,23 +83,64 @@ def resolve_filters(request: SearchRequest, taxonomy: Taxonomy) -> ResolvedFilte
     return resolved
 
 
-def text_query(q: str) -> dict:
-    """The scoring query for ``q``: everything when empty, else simple_query_string.
+PREFIX_FIELDS = ("title.prefix^3", "keywords.prefix")
+"""Edge-n-gram fields that let the last word complete as a prefix."""
+MIN_PREFIX_CHARS = 2
 
-    Words combine with AND; ``"…"`` is a phrase and ``-word`` excludes; no other
-    character is an operator, so no user input can make the query fail.
+
+def split_last_word(q: str) -> tuple[str, str | None]:
+    """Split ``q`` into the text before the last word and the last word.
+
+    The last word completes as a prefix only while it is being typed: not after a
+    trailing space, not inside an open phrase, not when it is an exclusion
+    (``-word``) or shorter than :data:`MIN_PREFIX_CHARS`. Returns ``(q, None)`` then.
     """
-    if not q.strip():
-        return {"match_all": {}}
+    if not q or q[-1].isspace() or q.count('"') % 2:
+        return q, None
+    head, _, last = q.rpartition(" ")
+    if last.startswith("-") or '"' in last or len(last) < MIN_PREFIX_CHARS:
+        return q, None
+    if not any(ch.isalnum() for ch in last):
+        return q, None
+    return head.strip(), last
+
+
+def _simple_query(text: str) -> dict:
     return {
         "simple_query_string": {
-            "query": q,
+            "query": text,
             "fields": list(TEXT_FIELDS),
             "default_operator": "and",
             "flags": QUERY_FLAGS,
             "lenient": True,
         }
     }
+
+
+def text_query(q: str) -> dict:
+    """The scoring query for ``q``: everything when empty, else simple_query_string.
+
+    Words combine with AND; ``"…"`` is a phrase and ``-word`` excludes; no other
+    character is an operator, so no user input can make the query fail. The last
+    word also matches as a prefix of title and keyword words (``leesbev`` finds
+    ``leesbevordering``), see :func:`split_last_word`.
+    """
+    if not q.strip():
+        return {"match_all": {}}
+    head, last = split_last_word(q)
+    if last is None:
+        return _simple_query(q)
+    last_word = {
+        "bool": {
+            "should": [
+                _simple_query(last),
+                {"multi_match": {"query": last, "fields": list(PREFIX_FIELDS), "operator": "and"}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    must = [_simple_query(head), last_word] if head else [last_word]
+    return {"bool": {"must": must}}
 
 
 def facet_filter(facet: Facet, values: list[str]) -> dict:
@@ -138,9 +179,12 @@ def aggregations(filters: dict[str, dict], taxonomy: Taxonomy) -> dict:
     for facet in FACETS:
         others = [clause for name, clause in filters.items() if name != facet.name]
         size = len(taxonomy.terms(facet.vocabulary)) if facet.vocabulary else facet.max_values
+        inner = {"values": {"terms": {"field": facet.field, "size": max(size, 1)}}}
+        if facet.count_missing:
+            inner["missing"] = {"missing": {"field": facet.field}}
         aggs[facet.name] = {
             "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
-            "aggs": {"values": {"terms": {"field": facet.field, "size": max(size, 1)}}},
+            "aggs": inner,
         }
     return aggs
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from registry.taxonomy import Taxonomy
 
-from .facets import FACETS, Facet
+from .facets import FACETS, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
 from .params import SearchRequest
 from .query import ResolvedFilters
 
@@ -26,6 +26,7 @@ def shape_facet(
     selected: set[str],
     taxonomy: Taxonomy,
     lang: str,
+    missing: int = 0,
 ) -> list[dict]:
     """Facet values ``[{"value", "label", "count", "selected"}]`` for one facet.
 
@@ -33,12 +34,17 @@ def shape_facet(
         buckets: the terms buckets (``key``, ``doc_count``) of the facet's aggregation.
         selected: index values that are selected (shown even at count 0).
         lang: ``nl`` or ``en`` for labels.
+        missing: records without a value; shown last as :data:`UNKNOWN_VALUE` if > 0.
     """
     counts = {str(b["key"]): b["doc_count"] for b in buckets}
     for value in selected:
         counts.setdefault(value, 0)
+    if missing:
+        counts[UNKNOWN_VALUE] = missing
 
     def label(value: str) -> str:
+        if value == UNKNOWN_VALUE and missing:
+            return UNKNOWN_LABEL.get(lang, UNKNOWN_LABEL["nl"])
         if facet.vocabulary is None:
             return value
         return taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
@@ -49,6 +55,7 @@ def shape_facet(
     ]
     if facet.ordered:
         order = {t.id: t.position for t in taxonomy.terms(facet.vocabulary)}
+        # unknown values (and "unknown") go last
         values.sort(key=lambda item: (order.get(item["value"], 10**6), item["value"]))
     else:
         values.sort(key=lambda item: (-item["count"], item["label"].casefold(), item["value"]))
@@ -71,6 +78,7 @@ def shape_hit(hit: dict) -> dict:
         "province": src.get("province"),
         "organisation": src.get("organisation"),
         "url": src.get("url"),
+        "created": src.get("created"),
         "highlight": hit.get("highlight", {}),
     }
 
@@ -90,9 +98,11 @@ def shape_response(
     aggs = response.get("aggregations", {})
     facets = {}
     for facet in FACETS:
-        buckets = aggs.get(facet.name, {}).get("values", {}).get("buckets", [])
+        agg = aggs.get(facet.name, {})
+        buckets = agg.get("values", {}).get("buckets", [])
+        missing = agg.get("missing", {}).get("doc_count", 0)
         selected = _selected_index_values(facet, request, resolved)
-        facets[facet.name] = shape_facet(facet, buckets, selected, taxonomy, lang)
+        facets[facet.name] = shape_facet(facet, buckets, selected, taxonomy, lang, missing)
     return {
         "total": response["hits"]["total"]["value"],
         "page": request.page,

@@ -1,19 +1,34 @@
 """Run searches and look-ups against the alias of the caller's audience.
 
 Anonymous callers only ever reach ``innovations-public`` (DESIGN.md): restricted
-values cannot leak because that index does not hold them.
+values cannot leak because that index does not hold them. Every function here
+takes the audience explicitly; the views decide it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+
 from opensearchpy import NotFoundError, OpenSearch
+from opensearchpy.exceptions import RequestError
 
 from indexer.client import IndexNames
 from registry.taxonomy import Taxonomy
 
-from .params import SearchRequest
+from .facets import FACETS
+from .params import SearchParamError, SearchRequest
 from .query import build_search_body
-from .results import shape_response
+from .results import shape_hit, shape_response
+
+PIT_KEEP_ALIVE = "2m"
+"""How long a cursor stays valid between two pages (OpenSearch point in time)."""
+EXPORT_BATCH = 500
+"""Documents fetched per round trip while streaming an export."""
 
 
 def search(
@@ -26,13 +41,78 @@ def search(
 ) -> dict:
     """Search the ``audience`` alias; returns :func:`~.results.shape_response`'s dict.
 
+    With zero hits the result also carries ``did_you_mean`` (a corrected query or
+    None) and ``without_filter`` (for each active facet, the total you would get by
+    removing that facet's selection), from :func:`zero_result_help`.
+
     Raises:
         opensearchpy.exceptions.ConnectionError: the cluster is unreachable (the
             portal answers 503).
     """
     body, resolved = build_search_body(request, taxonomy)
     response = client.search(index=names.alias(audience), body=body)
-    return shape_response(response, request, resolved, taxonomy, lang)
+    result = shape_response(response, request, resolved, taxonomy, lang)
+    if result["total"] == 0:
+        result.update(zero_result_help(client, names.alias(audience), request, taxonomy))
+    return result
+
+
+def zero_result_help(
+    client: OpenSearch, alias: str, request: SearchRequest, taxonomy: Taxonomy
+) -> dict:
+    """Help for a search without hits (issue #3, "Zero results").
+
+    Returns:
+        ``{"did_you_mean": str | None, "without_filter": [{"facet", "param",
+        "total"}]}``; ``did_you_mean`` replaces each misspelt word by the index's
+        most frequent close term (term suggester on folded text), and
+        ``without_filter`` counts the hits with one facet's selection dropped, in
+        :data:`~.facets.FACETS` order.
+    """
+    searches: list[dict] = []
+    active = [facet for facet in FACETS if request.selected(facet)]
+    for facet in active:
+        body, _ = build_search_body(request.without(facet.name), taxonomy)
+        searches += [
+            {"index": alias},
+            {
+                "query": body["query"],
+                "post_filter": body.get("post_filter", {"match_all": {}}),
+                "size": 0,
+                "track_total_hits": True,
+            },
+        ]
+    without = []
+    if searches:
+        responses = client.msearch(body=searches)["responses"]
+        for facet, response in zip(active, responses, strict=True):
+            total = response.get("hits", {}).get("total", {}).get("value", 0)
+            without.append({"facet": facet.name, "param": facet.url_param, "total": total})
+    return {"did_you_mean": suggest(client, alias, request.q), "without_filter": without}
+
+
+def suggest(client: OpenSearch, alias: str, q: str) -> str | None:
+    """A corrected ``q`` from the index's own vocabulary, or None if nothing to fix."""
+    if not q.strip():
+        return None
+    body = {
+        "size": 0,
+        "suggest": {
+            "text": q,
+            "words": {"term": {"field": "description.exact", "suggest_mode": "missing", "size": 1}},
+        },
+    }
+    try:
+        entries = client.search(index=alias, body=body)["suggest"]["words"]
+    except RequestError:
+        return None
+    corrected, changed = q, False
+    for entry in sorted(entries, key=lambda e: e["offset"], reverse=True):
+        if entry["options"]:
+            start, end = entry["offset"], entry["offset"] + entry["length"]
+            corrected = corrected[:start] + entry["options"][0]["text"] + corrected[end:]
+            changed = True
+    return corrected if changed else None
 
 
 def get_document(
@@ -44,3 +124,199 @@ def get_document(
     except NotFoundError:
         return None
     return response["_source"]
+
+
+def related(
+    client: OpenSearch, names: IndexNames, audience: str, record_id: str, size: int = 5
+) -> list[dict]:
+    """Up to ``size`` innovations like ``record_id`` (more_like_this on public text).
+
+    Returns hits in the API's hit shape (without highlight).
+    """
+    body = {
+        "size": size,
+        "_source": ["id", "title", "summary", "organisation", "province", "phase"],
+        "query": {
+            "more_like_this": {
+                "fields": ["title", "summary", "description", "keywords"],
+                "like": [{"_id": record_id}],
+                "min_term_freq": 1,
+                "min_doc_freq": 2,
+                "max_query_terms": 25,
+                # short records share few terms: the default 30% finds nothing
+                "minimum_should_match": "10%",
+            }
+        },
+    }
+    try:
+        response = client.search(index=names.alias(audience), body=body)
+    except (NotFoundError, RequestError):
+        return []
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+def autocomplete(
+    client: OpenSearch, names: IndexNames, audience: str, prefix: str, size: int = 8
+) -> list[dict]:
+    """Titles and keywords that start with the words of ``prefix`` (edge n-grams).
+
+    Returns:
+        ``[{"text": str, "kind": "title" | "keyword", "id": str | None}]``; titles
+        link to their innovation, keywords are search suggestions.
+    """
+    prefix = prefix.strip()
+    if not prefix:
+        return []
+    title_match = {"match": {"title.prefix": {"query": prefix, "operator": "and"}}}
+    keyword_match = {"match": {"keywords.prefix": {"query": prefix, "operator": "and"}}}
+    body = {
+        "size": size,
+        "_source": ["id", "title"],
+        # the aggregation sees title and keyword matches; post_filter keeps title hits
+        "query": {"bool": {"should": [title_match, keyword_match], "minimum_should_match": 1}},
+        "post_filter": title_match,
+        "aggs": {
+            "keywords": {
+                "filter": keyword_match,
+                "aggs": {"top": {"terms": {"field": "keywords.raw", "size": 50}}},
+            }
+        },
+    }
+    response = client.search(index=names.alias(audience), body=body)
+    out = [
+        {"text": hit["_source"]["title"], "kind": "title", "id": hit["_source"]["id"]}
+        for hit in response["hits"]["hits"]
+    ]
+    out = out[:size]
+    words = prefix.casefold().split()
+    for bucket in response["aggregations"]["keywords"]["top"]["buckets"]:
+        keyword = bucket["key"]
+        tokens = keyword.casefold().split()
+        if all(any(t.startswith(w) for t in tokens) for w in words):
+            out.append({"text": keyword, "kind": "keyword", "id": None})
+    return out[: size * 2]
+
+
+class CursorError(SearchParamError):
+    """A cursor that is malformed or expired (HTTP 400)."""
+
+    def __init__(self, message: str):
+        super().__init__("invalid_cursor", message, "cursor")
+
+
+def _encode_cursor(pit_id: str, after: list) -> str:
+    raw = json.dumps({"pit": pit_id, "after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, list]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return str(data["pit"]), list(data["after"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise CursorError("cursor: not a cursor from this API") from None
+
+
+def search_with_cursor(
+    client: OpenSearch,
+    names: IndexNames,
+    audience: str,
+    request: SearchRequest,
+    taxonomy: Taxonomy,
+    lang: str,
+    cursor: str,
+) -> dict:
+    """One page of a cursor walk (point in time + ``search_after``).
+
+    Args:
+        cursor: ``"start"`` to open a walk, else the ``next_cursor`` of the previous
+            page. The other parameters must be the same on every page.
+    Returns:
+        the API result plus ``next_cursor`` (None on the last page, when the point
+        in time is closed). ``page`` is ignored.
+    Raises:
+        CursorError: malformed or expired cursor.
+    """
+    body, resolved = build_search_body(request, taxonomy)
+    body.pop("from")
+    if cursor == "start":
+        pit_id = client.create_pit(
+            index=names.alias(audience), params={"keep_alive": PIT_KEEP_ALIVE}
+        )["pit_id"]
+        after = None
+    else:
+        pit_id, after = _decode_cursor(cursor)
+    body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
+    if after:
+        body["search_after"] = after
+    try:
+        response = client.search(body=body)
+    except (NotFoundError, RequestError):
+        raise CursorError("cursor: expired or invalid; start again with cursor=start") from None
+    result = shape_response(response, replace(request, page=1), resolved, taxonomy, lang)
+    hits = response["hits"]["hits"]
+    if len(hits) < request.size:
+        _close_pit(client, pit_id)
+        result["next_cursor"] = None
+    else:
+        result["next_cursor"] = _encode_cursor(response.get("pit_id", pit_id), hits[-1]["sort"])
+    return result
+
+
+def _close_pit(client: OpenSearch, pit_id: str) -> None:
+    with contextlib.suppress(NotFoundError):
+        client.delete_pit(body={"pit_id": [pit_id]})
+
+
+def iter_hits(
+    client: OpenSearch,
+    names: IndexNames,
+    audience: str,
+    request: SearchRequest,
+    taxonomy: Taxonomy,
+    fields: list[str] | None = None,
+) -> Iterator[dict]:
+    """Every hit of ``request`` in its sort order, streamed ``EXPORT_BATCH`` at a time.
+
+    Uses a point in time so the walk sees one consistent snapshot; memory stays
+    flat whatever the number of hits. ``fields`` selects ``_source`` fields (default:
+    the result fields). Yields ``_source`` dicts.
+    """
+    body, _ = build_search_body(replace(request, size=EXPORT_BATCH, page=1), taxonomy)
+    for key in ("from", "aggs", "highlight"):
+        body.pop(key, None)
+    if fields:
+        body["_source"] = fields
+    if "post_filter" in body:
+        body["query"] = {"bool": {"must": [body["query"]], "filter": [body.pop("post_filter")]}}
+    pit_id = client.create_pit(index=names.alias(audience), params={"keep_alive": PIT_KEEP_ALIVE})[
+        "pit_id"
+    ]
+    try:
+        while True:
+            body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
+            response = client.search(body=body)
+            pit_id = response.get("pit_id", pit_id)
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                yield hit["_source"]
+            if len(hits) < EXPORT_BATCH:
+                return
+            body["search_after"] = hits[-1]["sort"]
+    finally:
+        _close_pit(client, pit_id)
+
+
+__all__ = [
+    "CursorError",
+    "autocomplete",
+    "get_document",
+    "iter_hits",
+    "related",
+    "search",
+    "search_with_cursor",
+    "shape_hit",
+    "suggest",
+    "zero_result_help",
+]

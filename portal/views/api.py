@@ -1,23 +1,66 @@
-"""JSON API ``/api/v1`` (DESIGN.md, HTTP contract)."""
+"""JSON API ``/api/v1`` (DESIGN.md, HTTP contract, plus cursor paging, export and
+autocomplete as extensions)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from ..backends import backends
 from ..errors import ApiError
+from ..exports import export_response
+from ..openapi import build_spec
 from ..schemas import PublicInnovationView
 from ..search import service
-from .common import audience, run_search
+from .common import audience, current_lang, parse_request, renamed_notices, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_AUTOCOMPLETE_CHARS = 100
 
 
 @bp.get("/search")
 def search():
-    """Search with the same parameters as the search page; JSON result."""
-    _request, result = run_search()
+    """Search with the same parameters as the search page; JSON result.
+
+    ``cursor=start`` (then the returned ``next_cursor``) walks every result with a
+    point in time instead of ``page``.
+    """
+    cursor = request.args.get("cursor")
+    if not cursor:
+        _request, result = run_search()
+        return jsonify(result)
+    be = backends()
+    lang = current_lang()
+    result = service.search_with_cursor(
+        be.search, be.names, audience(), parse_request(), be.taxonomy(), lang, cursor
+    )
+    result["notices"] = renamed_notices(result.pop("renamed"), lang)
     return jsonify(result)
+
+
+@bp.get("/export")
+def export():
+    """Every matching innovation, streamed, as ``format=csv`` (default) or ``json``."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        raise ApiError(400, "invalid_format", "format: must be csv or json", "format")
+    return export_response(parse_request(), fmt)
+
+
+@bp.get("/autocomplete")
+def autocomplete():
+    """Suggestions for the search box: ``{"suggestions": [{"text", "kind", "id"}]}``."""
+    q = request.args.get("q", "")
+    if len(q) > MAX_AUTOCOMPLETE_CHARS:
+        raise ApiError(400, "q_too_long", f"q: at most {MAX_AUTOCOMPLETE_CHARS} characters", "q")
+    be = backends()
+    return jsonify({"suggestions": service.autocomplete(be.search, be.names, audience(), q)})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI description of this API."""
+    return jsonify(build_spec())
 
 
 @bp.get("/innovations/<record_id>")

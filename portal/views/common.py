@@ -45,17 +45,23 @@ def renamed_notices(renamed: list[tuple[str, list[str]]], lang: str) -> list[str
     return notices
 
 
-def run_search() -> tuple[SearchRequest, dict]:
-    """Parse ``request.args``, search the caller's alias and add notices.
+def parse_request() -> SearchRequest:
+    """The validated search of ``request.args`` (raises SearchParamError → 400)."""
+    return parse_search_args(request.args, backends().taxonomy())
+
+
+def run_search(search_request: SearchRequest | None = None) -> tuple[SearchRequest, dict]:
+    """Search the caller's alias for ``search_request`` (default: ``request.args``).
 
     Returns:
-        ``(search_request, result)`` where ``result`` has the API shape.
+        ``(search_request, result)`` where ``result`` has the API shape, with
+        ``notices`` in the request's language.
     Raises:
         SearchParamError: a bad parameter (answered with 400).
     """
     be = backends()
     taxonomy = be.taxonomy()
-    search_request = parse_search_args(request.args, taxonomy)
+    search_request = search_request or parse_request()
     lang = current_lang()
     result = service.search(be.search, be.names, audience(), search_request, taxonomy, lang)
     result["notices"] = renamed_notices(result.pop("renamed"), lang)

@@ -1,24 +1,47 @@
-"""Public pages: the search page and the detail page (HTML)."""
+"""Public pages: search page, detail page, Atom feed, OpenSearch description."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from ..backends import backends
+from ..exports import FEED_SIZE, atom_feed, opensearch_description
 from ..search import service
 from ..search.facets import FACETS
 from ..search.params import MAX_RESULT_WINDOW
-from .common import audience, current_lang, run_search
+from .common import audience, current_lang, parse_request, run_search
 
 bp = Blueprint("public", __name__)
+
+
+def last_page_of(total: int, size: int) -> int:
+    """The last page a visitor may open: within the result window, at least 1."""
+    return max(1, -(-min(total, MAX_RESULT_WINDOW) // size))
 
 
 @bp.get("/")
 @bp.get("/zoeken")
 def search_page():
-    """The search page: query box, facets with counts, results, pagination."""
+    """The search page: query box, facets with counts, results, pagination.
+
+    A page past the last one shows the last page with a message instead of an
+    empty list (issue #3, "Paging").
+    """
     search_request, result = run_search()
-    last_page = max(1, -(-min(result["total"], MAX_RESULT_WINDOW) // search_request.size))
+    last_page = last_page_of(result["total"], search_request.size)
+    if search_request.page > last_page and result["total"]:
+        asked = search_request.page
+        search_request, result = run_search(replace(search_request, page=last_page))
+        result["notices"].append(
+            _(
+                "Page %(asked)d does not exist; this is the last page, %(last)d.",
+                asked=asked,
+                last=last_page,
+            )
+        )
     return render_template(
         "search.html",
         req=search_request,
@@ -26,7 +49,6 @@ def search_page():
         facets=FACETS,
         last_page=last_page,
         taxonomy=backends().taxonomy(),
-        lang=current_lang(),
     )
 
 
@@ -40,7 +62,22 @@ def detail(record_id: str):
     return render_template(
         "detail.html",
         doc=doc,
+        related=service.related(be.search, be.names, audience(), record_id),
         taxonomy=be.taxonomy(),
-        lang=current_lang(),
         back=request.args.get("terug", ""),
     )
+
+
+@bp.get("/feed.atom")
+def feed():
+    """Atom feed of a search, newest first (the search page's parameters)."""
+    search_request = replace(parse_request(), sort="newest", page=1, size=FEED_SIZE)
+    search_request, result = run_search(search_request)
+    title = "Innovatiebieb" + (f": {search_request.q}" if search_request.q else "")
+    return atom_feed(search_request, result, title)
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    """OpenSearch description document (lets browsers add the portal as search engine)."""
+    return opensearch_description(current_lang())

@@ -1,0 +1,148 @@
+"""Streamed exports (CSV, JSON) and the Atom feed of a search.
+
+Exports walk every hit with a point in time (:func:`portal.search.service.iter_hits`),
+so memory stays flat and the result is one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from xml.etree import ElementTree as ET
+
+from flask import Response, stream_with_context, url_for
+
+from .backends import backends
+from .search import service
+from .search.params import SearchRequest
+from .views.common import audience, current_lang
+
+EXPORT_FIELDS = (
+    "id", "title", "summary", "organisation", "province", "phase", "innovation_type",
+    "priorities", "communities", "target_groups", "evidence_level", "start_year",
+    "places_applied", "programmes", "keywords", "url", "created", "last_verified",
+)  # fmt: skip
+"""Columns of the CSV export and keys of the JSON export, in order."""
+
+LABELLED = {
+    "province": "provinces",
+    "phase": "phases",
+    "innovation_type": "innovation_types",
+    "priorities": "priorities",
+    "communities": "communities",
+    "target_groups": "target_groups",
+}
+"""Export columns whose ids the CSV shows as labels in the request's language."""
+
+FEED_SIZE = 50
+
+
+def _csv_row(doc: dict, taxonomy, lang: str) -> list[str]:
+    row = []
+    for name in EXPORT_FIELDS:
+        value = doc.get(name)
+        if name in LABELLED and value is not None:
+            values = value if isinstance(value, list) else [value]
+            value = [taxonomy.label(LABELLED[name], v, lang) for v in values]
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        row.append("" if value is None else str(value))
+    return row
+
+
+def export_response(search_request: SearchRequest, fmt: str) -> Response:
+    """A streamed download of every hit of ``search_request`` (``fmt``: csv/json).
+
+    CSV: UTF-8 with BOM (spreadsheet programs then read diacritics right), labels in
+    the request's language, lists joined by ``"; "``. JSON: an array of objects with
+    ids, keys :data:`EXPORT_FIELDS`.
+    """
+    be = backends()
+    taxonomy = be.taxonomy()
+    lang = current_lang()
+    hits = service.iter_hits(
+        be.search, be.names, audience(), search_request, taxonomy, list(EXPORT_FIELDS)
+    )
+    stamp = dt.date.today().isoformat()
+
+    def csv_lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_FIELDS)
+        yield "\ufeff" + buffer.getvalue()
+        for doc in hits:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(_csv_row(doc, taxonomy, lang))
+            yield buffer.getvalue()
+
+    def json_chunks() -> Iterator[str]:
+        yield "["
+        for number, doc in enumerate(hits):
+            item = {name: doc.get(name) for name in EXPORT_FIELDS}
+            yield ("," if number else "") + json.dumps(item, ensure_ascii=False)
+        yield "]\n"
+
+    if fmt == "csv":
+        body, mimetype = csv_lines(), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = json_chunks(), "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="innovatiebieb-{stamp}.{fmt}"'
+    return response
+
+
+def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Response:
+    """An Atom 1.0 feed of ``result`` (a newest-first search), entries link to details."""
+    ns = "http://www.w3.org/2005/Atom"
+    ET.register_namespace("", ns)
+    feed = ET.Element(f"{{{ns}}}feed")
+    ET.SubElement(feed, f"{{{ns}}}title").text = title
+    query = search_request.query_string()
+    self_url = url_for("public.feed", _external=True) + (f"?{query}" if query else "")
+    ET.SubElement(feed, f"{{{ns}}}id").text = self_url
+    ET.SubElement(feed, f"{{{ns}}}link", rel="self", href=self_url)
+    page_url = url_for("public.search_page", _external=True) + (f"?{query}" if query else "")
+    ET.SubElement(feed, f"{{{ns}}}link", rel="alternate", href=page_url)
+    newest = max((h.get("created") or "1970-01-01" for h in result["hits"]), default="1970-01-01")
+    ET.SubElement(feed, f"{{{ns}}}updated").text = f"{newest}T00:00:00Z"
+    author = ET.SubElement(feed, f"{{{ns}}}author")
+    ET.SubElement(author, f"{{{ns}}}name").text = "Innovatiebieb"
+    for hit in result["hits"]:
+        entry = ET.SubElement(feed, f"{{{ns}}}entry")
+        link = url_for("public.detail", record_id=hit["id"], _external=True)
+        ET.SubElement(entry, f"{{{ns}}}title").text = hit["title"]
+        ET.SubElement(entry, f"{{{ns}}}id").text = link
+        ET.SubElement(entry, f"{{{ns}}}link", rel="alternate", href=link)
+        ET.SubElement(entry, f"{{{ns}}}updated").text = f"{hit.get('created') or newest}T00:00:00Z"
+        ET.SubElement(entry, f"{{{ns}}}summary").text = hit["summary"]
+        ET.SubElement(entry, f"{{{ns}}}author").append(_name(ns, hit.get("organisation")))
+    body = ET.tostring(feed, encoding="unicode", xml_declaration=True)
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _name(ns: str, text: str | None) -> ET.Element:
+    element = ET.Element(f"{{{ns}}}name")
+    element.text = text or "Innovatiebieb"
+    return element
+
+
+def opensearch_description(lang: str) -> Response:
+    """The OpenSearch description document, so browsers can add the portal."""
+    ns = "http://a9.com/-/spec/opensearch/1.1/"
+    ET.register_namespace("", ns)
+    root = ET.Element(f"{{{ns}}}OpenSearchDescription")
+    ET.SubElement(root, f"{{{ns}}}ShortName").text = "Innovatiebieb"
+    ET.SubElement(root, f"{{{ns}}}Description").text = (
+        "Innovaties van openbare bibliotheken zoeken"
+        if lang == "nl"
+        else "Search innovations of public libraries"
+    )
+    ET.SubElement(root, f"{{{ns}}}InputEncoding").text = "UTF-8"
+    base = url_for("public.search_page", _external=True)
+    ET.SubElement(root, f"{{{ns}}}Url", type="text/html", template=f"{base}?q={{searchTerms}}")
+    body = ET.tostring(root, encoding="unicode", xml_declaration=True)
+    return Response(body, mimetype="application/opensearchdescription+xml")
