@@ -6,9 +6,29 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
-.PHONY: run test install lint format opensearch opensearch-stop translations clean
+AXE := node_modules/axe-core/axe.min.js
+
+.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean
 
 install: $(STAMP) $(MO)
+
+# Browser tests use Debian's Chromium (no browser download) and axe-core from npm.
+browser-deps: $(AXE)
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's chromium for the browser tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || { echo "make: could not install chromium with apt-get"; exit 1; }; \
+	  else \
+	    echo "make: chromium is missing and installing it needs root (apt-get install chromium); browser tests will be skipped"; \
+	  fi; \
+	fi
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed for axe-core (browser accessibility tests)"; exit 1; }
+	@echo "==> installing axe-core (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
@@ -30,7 +50,7 @@ translations: $(STAMP)
 run: install
 	@$(PY) scripts/run.py
 
-test: install
+test: install browser-deps
 	@echo "==> lint (ruff)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
@@ -53,4 +73,4 @@ opensearch-stop: install
 	$(PY) -m devnode stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO)
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO) node_modules

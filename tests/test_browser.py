@@ -1,0 +1,164 @@
+"""Real browser tests: Debian's Chromium driven by Playwright against gunicorn.
+
+Checks the facet workflow as a person does it (tick boxes, apply, read counts and
+the URL) and runs axe-core on the search and detail pages. Screenshots go to
+``instance/screenshots/`` to be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .conftest import ROOT, published_records
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "instance" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and AXE.exists()),
+    reason="needs Debian chromium and node_modules/axe-core (make test installs both)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_url(loaded):
+    """The portal under gunicorn on a free loopback port, against the shared index."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": loaded["url"],
+        "OPENSEARCH_URL": loaded["opensearch_url"],
+        "INDEX_PREFIX": loaded["names"].prefix,
+        "SECRET_KEY": "browser-test",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "portal:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield instance
+        instance.close()
+
+
+def _page(browser, locale: str = "nl-NL"):
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1400})
+    return context.new_page()
+
+
+def _axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document)")
+    return [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_select_two_phases_and_a_province_by_clicking(browser, live_url):
+    page = _page(browser)
+    page.goto(f"{live_url}/zoeken")
+    page.get_by_label("Experiment", exact=False).first.check()
+    page.locator('#facet-phase input[value="idee"]').check()
+    page.locator('#facet-province input[value="zuid-holland"]').check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filters toepassen").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert sorted(query["phase"]) == ["experiment", "idee"]
+    assert query["province"] == ["zuid-holland"]
+    chosen = [
+        r for r in published_records()
+        if r["phase"] in ("idee", "experiment") and r["province"] == "zuid-holland"
+    ]  # fmt: skip
+    heading = page.locator("#results-heading").inner_text()
+    assert heading.startswith(f"{len(chosen)} innovatie")
+    phases_in_zh = Counter(
+        r["phase"] for r in published_records() if r["province"] == "zuid-holland"
+    )
+    label = page.locator('label[for] >> text="Breed beschikbaar"').first.inner_text()
+    assert f"({phases_in_zh['beschikbaar']})" in label
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "search-two-facets-nl.png"), full_page=True)
+
+
+def test_keyboard_only_filtering(browser, live_url):
+    page = _page(browser)
+    page.goto(f"{live_url}/zoeken")
+    page.locator('#facet-phase input[value="beschikbaar"]').focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Filters toepassen").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert parse_qs(urlparse(page.url).query)["phase"] == ["beschikbaar"]
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/zoeken?phase=idee&phase=experiment&province=noord-brabant", "search-nl"),
+        ("/zoeken?q=lezen&lang=en", "search-en"),
+        ("/zoeken?q=leesbevordring", "zero-results-nl"),
+        ("/innovaties/walk-and-talk", "detail-nl"),
+        ("/innovaties/bestaat-niet", "not-found-nl"),
+    ],
+)
+def test_pages_have_no_serious_accessibility_violations(browser, live_url, path, name):
+    page = _page(browser)
+    page.goto(f"{live_url}{path}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    violations = _axe_violations(page)
+    assert violations == [], [(v["id"], v["help"], len(v["nodes"])) for v in violations]
+
+
+def test_page_works_without_javascript(browser, live_url):
+    context = browser.new_context(java_script_enabled=False, locale="nl-NL")
+    page = context.new_page()
+    page.goto(f"{live_url}/zoeken")
+    page.fill("#q", "koffiepauze")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Zoeken", exact=True).click()
+    assert "q=koffiepauze" in page.url
+    assert Path(page.url).name.startswith("zoeken")
+    assert page.locator(".hit").count() >= 1
