@@ -17,7 +17,8 @@ import time
 
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import OpenSearchException
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from urllib3.exceptions import LocationParseError
 
 from registry.db import make_engine, make_session_factory
 
@@ -186,9 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     # the client logs every failed request with a traceback; our messages say it once
     logging.getLogger("opensearch").setLevel(logging.ERROR)
-    names = IndexNames.from_env()
-    factory = make_session_factory(make_engine())
-    client = make_client(timeout_s=60)
+    try:
+        names = IndexNames.from_env()
+        factory = make_session_factory(make_engine())
+        client = make_client(timeout_s=60)
+        client.transport.get_connection()
+    except (ValueError, ArgumentError, LocationParseError, NoSuchModuleError) as exc:
+        print(
+            f"indexer: configuration error (OPENSEARCH_URL or DATABASE_URL): {exc}", file=sys.stderr
+        )
+        return 2
     try:
         return COMMANDS[args.command][0](client, factory, names, args)
     except (NoIndex, RebuildError) as exc:

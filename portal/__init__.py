@@ -45,10 +45,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
 
-    from . import backends, cli, errors, ui
+    from . import auth, backends, cli, errors, security, ui
     from .views import api, health, public
 
     backends.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
     errors.register_error_handlers(app)
     cli.register(app)
     ui.register(app)

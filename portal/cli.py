@@ -2,7 +2,8 @@
 
 - ``registry migrate`` — create/upgrade the schema and seed the taxonomy.
 - ``records import FILE`` — JSON Lines into the registry, one line per rejected row.
-- ``users create EMAIL --role ROLE [--password-stdin]``.
+- ``users create EMAIL --role ROLE [--password-stdin]``, ``users set-role EMAIL ROLE``,
+  ``users reset-password EMAIL [--password-stdin]``, ``users list``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from werkzeug.security import generate_password_hash
 
 from registry.db import migrate, transaction
 from registry.models import ROLES, User
 from registry.records import import_jsonl
 from registry.taxonomy import DEFAULT_TAXONOMY_FILE, seed_taxonomy
+from registry.users import UserError, create_user, reset_password, set_role
 
 from .backends import backends
 
@@ -64,11 +65,13 @@ def import_command(file: Path) -> None:
     try:
         report = import_jsonl(be.sessions, file)
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}")
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
     except OperationalError as exc:
         _fail(f"registry database error: {exc.orig} (run `flask --app portal registry migrate`)")
     for line, field, reason in report.rejected:
         click.echo(f"line {line}: {field}: {reason}")
+    for line, message in report.warnings:
+        click.echo(f"warning: line {line}: {message}", err=True)
     click.echo(
         f"import: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.rejected_lines} line(s) rejected",
@@ -78,27 +81,61 @@ def import_command(file: Path) -> None:
         sys.exit(1)
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user(email: str, role: str, password_stdin: bool) -> None:
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     """Create a user with ROLE; the password is asked for unless --password-stdin."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        _fail("the password needs at least 10 characters")
-    email = email.strip().lower()
-    if "@" not in email:
-        _fail(f"not an e-mail address: {email}")
-    be = backends()
-    with transaction(be.sessions) as session:
-        if session.scalar(select(User).where(User.email == email)):
-            _fail(f"a user {email} exists already")
-        session.add(User(email=email, role=role, password_hash=generate_password_hash(password)))
+    password = _read_password(password_stdin)
+    try:
+        with transaction(backends().sessions) as session:
+            user = create_user(session, email, role, password)
+            email = user.email
+    except UserError as exc:
+        _fail(str(exc))
     click.echo(f"user {email} created with role {role}")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(email: str, role: str) -> None:
+    """Give EMAIL the role ROLE (their sessions end)."""
+    try:
+        with transaction(backends().sessions) as session:
+            set_role(session, email, role)
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(f"user {email.strip().lower()} now has role {role}")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password_command(email: str, password_stdin: bool) -> None:
+    """Set a new password for EMAIL (their sessions end)."""
+    password = _read_password(password_stdin)
+    try:
+        with transaction(backends().sessions) as session:
+            reset_password(session, email, password)
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(f"password of {email.strip().lower()} reset")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """Print every user: e-mail, role, active."""
+    with backends().sessions() as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'inactive'}")
 
 
 def register(app: Flask) -> None:

@@ -7,6 +7,8 @@
 | ``OPENSEARCH_URL`` | ``http://127.0.0.1:9200`` | the search cluster |
 | ``INDEX_PREFIX`` | empty | prefix of aliases and indices |
 | ``SEARCH_TIMEOUT_S`` | ``5`` | per-request OpenSearch timeout, seconds |
+| ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
+  plain-HTTP development; ``make run`` sets it) |
 """
 
 from __future__ import annotations
@@ -15,9 +17,26 @@ import os
 import secrets
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 def from_env() -> dict:
     """Flask config values read from the environment (see the module table)."""
+    secure = _flag("SESSION_COOKIE_SECURE", True)
     return {
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "RATELIMIT_HEADERS_ENABLED": True,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200"),

@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 from sqlalchemy.exc import OperationalError
@@ -18,6 +19,22 @@ from werkzeug.exceptions import HTTPException
 from .search.params import SearchParamError
 
 log = logging.getLogger("portal")
+
+PARAM_MESSAGES = {
+    "invalid_page": _l("Page numbers start at 1."),
+    "invalid_size": _l("The number of results per page must be between 1 and 100."),
+    "invalid_sort": _l("Choose a sort order: relevance, newest, title or evidence."),
+    "invalid_evidence_min": _l("The evidence level goes from 0 to 5."),
+    "q_too_long": _l("Search words can be at most 500 characters long."),
+    "invalid_q": _l("The search words contain characters that cannot be searched."),
+    "invalid_lang": _l("The language must be nl (Dutch) or en (English)."),
+    "unknown_value": _l("The filter value “%(value)s” of “%(field)s” does not exist."),
+    "page_out_of_range": _l(
+        "Only the first 10,000 results can be paged through; add a filter to narrow the search."
+    ),
+    "invalid_cursor": _l("This cursor is not valid (any more); start again with cursor=start."),
+}
+"""A person's message per search-parameter error code, in the request's language."""
 
 
 class ApiError(Exception):
@@ -48,7 +65,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(SearchParamError)
     def bad_param(exc: SearchParamError):
-        return _respond(400, exc.code, exc.message, exc.field)
+        template = PARAM_MESSAGES.get(exc.code)
+        message = (
+            str(template) % {"value": exc.value, "field": exc.field} if template else exc.message
+        )
+        return _respond(400, exc.code, message, exc.field)
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
@@ -57,11 +78,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {
+            400: _("The request could not be understood."),
+            401: _("Please log in first."),
+            403: _("Your account has no access to this page."),
             404: _("This page does not exist, or it is not visible to you."),
             405: _("This method is not allowed here."),
+            429: _("Too many attempts. Please wait a minute and try again."),
         }
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _respond(exc.code or 500, code, messages.get(exc.code, exc.description or ""))
+        response = _respond(exc.code or 500, code, str(messages.get(exc.code, exc.name)))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        if exc.code == 429:
+            # Flask-Limiter adds Retry-After after this handler; this is the floor
+            response.headers.setdefault("Retry-After", "60")
+        return response
 
     @app.errorhandler(OSConnectionError)
     @app.errorhandler(OperationalError)

@@ -31,6 +31,22 @@ class PublicInnovationView(Schema):
     status = fields.String()
 
 
+class ContactView(Schema):
+    """A contact person (member field)."""
+
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class MemberInnovationView(PublicInnovationView):
+    """Public fields plus the member fields; never ``internal_notes`` (editors only)."""
+
+    contact = fields.Nested(ContactView, allow_none=True)
+    budget_eur = fields.Integer(allow_none=True)
+    lessons_learned = fields.String(allow_none=True)
+
+
 class FacetValueView(Schema):
     """One facet value with its label in the request's language."""
 

@@ -49,6 +49,8 @@ def register(app: Flask) -> None:
         def value_label(facet: Facet, value: str) -> str:
             if facet.vocabulary is None:
                 return value
+            if facet.at_least:
+                return str(_l("at least %(level)s", level=value))
             return (
                 backends()
                 .taxonomy()
@@ -59,14 +61,14 @@ def register(app: Flask) -> None:
             return [(key, str(label)) for key, label in SORT_LABELS.items()]
 
         def lang_switch_query(lang: str) -> str:
+            # explicit, so a browser that prefers English can still choose Dutch
             args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-            if lang != "nl":
-                args.append(("lang", lang))
-            return urlencode(args)
+            return urlencode([*args, ("lang", lang)])
 
         def at_least_counts(items: list[dict]) -> list[tuple[dict, int]]:
             # the "at least N" choice finds every level >= N, so it shows that sum
-            levels = [item for item in items if item["value"].isdigit()]
+            # "at least 0" would equal "any level", which the page offers already
+            levels = [item for item in items if item["value"].isdigit() and item["value"] != "0"]
             return [
                 (item, sum(o["count"] for o in levels if int(o["value"]) >= int(item["value"])))
                 for item in levels

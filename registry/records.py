@@ -15,6 +15,7 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import transaction
@@ -110,69 +111,109 @@ def iter_records(session: Session, batch: int = 500) -> Iterator[Innovation]:
 class ImportReport:
     """Outcome of :func:`import_jsonl`: counts per outcome and the rejected lines.
 
-    ``rejected`` holds ``(line_number, field, reason)`` with 1-based line numbers.
+    ``rejected`` holds ``(line_number, field, reason)`` with 1-based line numbers;
+    ``warnings`` holds ``(line_number, message)`` for lines that imported but need
+    a look (an id seen earlier in the same file: the later line wins).
     """
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def rejected_lines(self) -> int:
         """Number of distinct rejected lines."""
         return len({line for line, _, _ in self.rejected})
 
+    def count(self, outcome: str) -> None:
+        """Count one ``created``/``updated``/``unchanged`` record."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _parse_line(raw_bytes: bytes, number: int, schema: InnovationSchema, report: ImportReport):
+    """The validated record of one line, or None (the reason is added to ``report``)."""
+    try:
+        line = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.rejected.append((number, "_line", f"not valid UTF-8 (byte {exc.start + 1})"))
+        return None
+    if not line.strip():
+        return None
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        report.rejected.append((number, "_line", f"invalid JSON: {exc.msg}"))
+        return None
+    if not isinstance(raw, dict):
+        report.rejected.append((number, "_line", "expected a JSON object"))
+        return None
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        for name, reason in flatten_errors(exc.messages):
+            report.rejected.append((number, name, reason))
+        return None
+
 
 def import_jsonl(factory: sessionmaker[Session], path: Path, chunk: int = 200) -> ImportReport:
     """Import a JSON Lines file into the registry: validate each line, upsert by ``id``.
 
     Each line is validated on its own with :class:`InnovationSchema` against the
-    registry's taxonomy; a bad line is reported and skipped, the rest still imports.
-    Valid lines are written in transactions of ``chunk`` records. Blank lines are
-    skipped.
+    registry's taxonomy; a bad line (not UTF-8, not JSON, not a valid record) is
+    reported with its number and skipped, the rest still imports. Valid lines are
+    written in transactions of ``chunk`` records; if the database refuses a chunk,
+    its records are retried one by one so only the refused line is lost. Blank
+    lines are skipped; an id repeated in the file is a warning (the later line wins).
 
     Args:
         factory: session factory of the registry.
-        path: the ``.jsonl`` file (UTF-8).
+        path: the ``.jsonl`` file.
         chunk: records per transaction.
     Returns:
         an :class:`ImportReport`.
     Raises:
-        OSError: the file cannot be read.
+        OSError: the file cannot be read (missing, a directory, no permission).
     """
     report = ImportReport()
     with factory() as session:
         schema = InnovationSchema(taxonomy=load_taxonomy(session))
-    pending: list[dict] = []
+    pending: list[tuple[int, dict]] = []
+    first_line: dict[str, int] = {}
+
+    def write(batch: list[tuple[int, dict]]) -> None:
+        with transaction(factory) as session:
+            for _number, data in batch:
+                report.count(upsert(session, data))
 
     def flush() -> None:
-        with transaction(factory) as session:
-            for data in pending:
-                outcome = upsert(session, data)
-                setattr(report, outcome, getattr(report, outcome) + 1)
+        try:
+            write(pending)
+        except (SQLAlchemyError, OverflowError):
+            for item in pending:
+                try:
+                    write([item])
+                except (SQLAlchemyError, OverflowError) as exc:
+                    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+                    report.rejected.append((item[0], "_record", f"database refused it: {reason}"))
         pending.clear()
 
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(path, "rb") as handle:
+        for number, raw_bytes in enumerate(handle, start=1):
+            data = _parse_line(raw_bytes, number, schema, report)
+            if data is None:
                 continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report.rejected.append((number, "_line", f"invalid JSON: {exc.msg}"))
-                continue
-            if not isinstance(raw, dict):
-                report.rejected.append((number, "_line", "expected a JSON object"))
-                continue
-            try:
-                pending.append(schema.load(raw))
-            except ValidationError as exc:
-                for name, reason in flatten_errors(exc.messages):
-                    report.rejected.append((number, name, reason))
-                continue
+            if data["id"] in first_line:
+                report.warnings.append(
+                    (number, f"id {data['id']} also on line {first_line[data['id']]}; "
+                             "the later line wins")
+                )  # fmt: skip
+            first_line.setdefault(data["id"], number)
+            pending.append((number, data))
             if len(pending) >= chunk:
                 flush()
     if pending:
         flush()
+    report.rejected.sort()
     return report

@@ -22,6 +22,10 @@ SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug: lowercase letters, digits and hyphens"
 )
 RECORD_STATUSES = ("draft", "in_review", "published", "archived")
+MAX_INT32 = 2**31 - 1
+"""Largest value of an ``integer`` field in the index mapping."""
+MAX_BUDGET_EUR = 10**12
+"""A budget beyond a trillion euro is a typing error, and must fit SQL BIGINT."""
 
 # field name -> vocabulary; list fields hold several ids
 VOCABULARY_FIELDS = {
@@ -85,7 +89,7 @@ class InnovationSchema(Schema):
     organisation = _text(max_length=300)
     province = fields.String(required=True)
     places_applied = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_INT32)
     )
     start_year = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1900, 2100)
@@ -101,7 +105,7 @@ class InnovationSchema(Schema):
     created = fields.Date(load_default=None, allow_none=True)
     contact = fields.Nested(ContactSchema, load_default=None, allow_none=True)
     budget_eur = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0)
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, MAX_BUDGET_EUR)
     )
     lessons_learned = _text(required=False, max_length=20000)
     internal_notes = _text(required=False, max_length=20000)

@@ -73,17 +73,31 @@ def main() -> int:
     if not port_free(port):
         fail(f"port {port} on 127.0.0.1 is in use; choose another with PORT=8080 make run")
     started_node = False
-    if not os.environ.get("OPENSEARCH_URL"):
-        from devnode import NodeError, ensure_node
+    try:
+        if not os.environ.get("OPENSEARCH_URL"):
+            from devnode import NodeError, ensure_node
 
-        say("OpenSearch: starting a local node (first time: download via Maven)")
-        try:
-            url, started_node = ensure_node()
-        except NodeError as exc:
-            fail(str(exc))
-        os.environ["OPENSEARCH_URL"] = url
+            say("OpenSearch: starting a local node (a first run downloads it via Maven)")
+            try:
+                url, started_node = ensure_node()
+            except NodeError as exc:
+                fail(str(exc))
+            os.environ["OPENSEARCH_URL"] = url
+        return serve(port)
+    finally:
+        # whatever happened above, the node this run started is stopped again
+        if started_node:
+            from devnode import stop_node
+
+            stop_node()
+
+
+def serve(port: int) -> int:
+    """Set up the registry and index, then run the indexer loop and gunicorn."""
     say(f"OpenSearch at {os.environ['OPENSEARCH_URL']}")
     os.environ["SECRET_KEY"] = secret_key()
+    # plain HTTP on 127.0.0.1: Secure cookies would never come back
+    os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
     flask = [PY, "-m", "flask", "--app", "portal"]
     say("registry: migrating")
     step(*flask, "registry", "migrate")
@@ -96,20 +110,11 @@ def main() -> int:
     indexer = subprocess.Popen([PY, "-m", "indexer", "run"], cwd=ROOT)
     say(f"portal: http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     portal = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--access-logfile",
-            "-",
-            "portal:create_app()",
-        ],
+        [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--limit-request-line", "8190", "--no-control-socket", "--access-logfile", "-",
+         "portal:create_app()"],
         cwd=ROOT,
-    )
+    )  # fmt: skip
     stopping = False
 
     def stop(_signum, _frame):
@@ -129,10 +134,6 @@ def main() -> int:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    if started_node:
-        from devnode import stop_node
-
-        stop_node()
     return 0 if stopping else 1
 
 

@@ -51,7 +51,7 @@ def live_url(loaded):
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "portal:create_app()"],
+         "--no-control-socket", "portal:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -86,8 +86,18 @@ def browser():
 
 
 def _page(browser, locale: str = "nl-NL"):
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1400})
+    # bypass_csp only lets the test inject axe-core; the portal's CSP forbids inline script
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1280, "height": 1400}, bypass_csp=True
+    )
     return context.new_page()
+
+
+def test_content_security_policy_blocks_inline_script(browser, live_url):
+    page = browser.new_context().new_page()
+    page.goto(f"{live_url}/zoeken")
+    with pytest.raises(Exception, match="Content Security Policy"):
+        page.add_script_tag(content="window.injected = true")
 
 
 def _axe_violations(page) -> list[dict]:
@@ -162,3 +172,37 @@ def test_page_works_without_javascript(browser, live_url):
     assert "q=koffiepauze" in page.url
     assert Path(page.url).name.startswith("zoeken")
     assert page.locator(".hit").count() >= 1
+
+
+def test_member_logs_in_and_sees_restricted_fields(browser, live_url, loaded):
+    from registry.db import transaction
+    from registry.users import UserError, create_user
+
+    from .conftest import read_data
+
+    try:
+        with transaction(loaded["factory"]) as session:
+            create_user(session, "browser-lid@bieb.example", "member", "browser-wachtwoord")
+    except UserError:
+        pass  # the module ran before in this session
+    record = next(r for r in read_data() if r["status"] == "published" and r["lessons_learned"])
+    anonymous = _page(browser)
+    anonymous.goto(f"{live_url}/innovaties/{record['id']}")
+    assert record["lessons_learned"] not in anonymous.content()
+    assert record["contact"]["email"] not in anonymous.content()
+
+    page = _page(browser)
+    page.goto(f"{live_url}/innovaties/{record['id']}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Inloggen").click()
+    page.get_by_label("E-mailadres").fill("browser-lid@bieb.example")
+    page.get_by_label("Wachtwoord").fill("browser-wachtwoord")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Inloggen").click()
+    assert urlparse(page.url).path == f"/innovaties/{record['id']}"
+    assert record["lessons_learned"] in page.content()
+    assert record["contact"]["email"] in page.content()
+    assert record["internal_notes"] not in page.content()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "detail-member-nl.png"), full_page=True)
+    assert _axe_violations(page) == []

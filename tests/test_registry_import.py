@@ -122,3 +122,37 @@ def test_cli_import_of_a_missing_file_is_a_clear_error(registry, tmp_path):
     )
     assert proc.returncode == 1
     assert "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_values_the_index_cannot_hold_and_non_utf8_lines_are_rejected(registry, tmp_path):
+    _, factory = registry
+    records = read_data()[:3]
+    lines = [
+        json.dumps(dict(records[0], places_applied=10**30)).encode(),
+        json.dumps(dict(records[1], places_applied=3_000_000_000)).encode(),
+        b'{"id": "kapot-\xff"}',
+        json.dumps(records[2]).encode(),
+        json.dumps(dict(records[2], title="Tweede versie")).encode(),
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = import_jsonl(factory, path)
+    assert [(line, field) for line, field, _ in report.rejected] == [
+        (1, "places_applied"),
+        (2, "places_applied"),
+        (3, "_line"),
+    ]
+    assert "UTF-8" in report.rejected[2][2]
+    assert report.warnings and report.warnings[0][0] == 5
+    with factory() as session:
+        assert session.get(Innovation, records[2]["id"]).title == "Tweede versie"
+
+
+def test_cli_import_of_a_directory_is_a_clear_error(registry, tmp_path):
+    url, _ = registry
+    env = {**os.environ, "DATABASE_URL": url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "portal", "records", "import", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr

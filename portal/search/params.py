@@ -30,11 +30,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class SearchParamError(ValueError):
-    """A bad search parameter: ``code`` (machine), ``message`` (human), ``field``."""
+    """A bad search parameter: ``code`` (machine), ``message`` (technical, English),
+    ``field`` (the parameter) and the offending ``value``; the portal shows a
+    translated message per ``code`` (:mod:`portal.errors`)."""
 
-    def __init__(self, code: str, message: str, field: str):
+    def __init__(self, code: str, message: str, field: str, value: str = ""):
         super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+        self.code, self.message, self.field, self.value = code, message, field, value
 
 
 class _ScalarParams(Schema):
@@ -153,13 +155,15 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
         for name in ("q", "sort", "page", "size", "evidence_min", "lang")
         if _first(args, name) not in (None, "")
     }
+    if "q" in raw:
+        raw["q"] = raw["q"].strip()
     try:
         scalars = _SCALARS.load(raw)
     except ValidationError as exc:
         name, messages = next(iter(exc.messages.items()))
         message = messages[0] if isinstance(messages, list) else str(messages)
         code = "q_too_long" if name == "q" else f"invalid_{name}"
-        raise SearchParamError(code, f"{name}: {message}", name) from None
+        raise SearchParamError(code, f"{name}: {message}", name, str(raw.get(name, ""))) from None
     q = scalars["q"].strip()
     if _CONTROL.search(q):
         raise SearchParamError("invalid_q", "q: contains control characters", "q")
@@ -179,6 +183,7 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
                     "unknown_value",
                     f"{facet.url_param}: unknown value {unknown[0]!r}",
                     facet.url_param,
+                    unknown[0],
                 )
         filters[facet.name] = values
     request = SearchRequest(

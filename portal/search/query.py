@@ -33,7 +33,16 @@ TEXT_FIELDS = (
 """Searched fields with boosts: title > summary > keywords > description > results >
 organisation (issue #3); ``.exact`` sub-fields reward unstemmed matches."""
 
+MEMBER_TEXT_FIELDS = ("lessons_learned", "lessons_learned.exact", "contact.name")
+"""Searched only in ``innovations-members``: the public index does not hold them."""
+
 HIGHLIGHT_FIELDS = ("title", "summary", "description", "results")
+
+
+def text_fields(audience: str) -> tuple[str, ...]:
+    """Searched fields for ``audience`` (``public`` or ``members``)."""
+    return TEXT_FIELDS + MEMBER_TEXT_FIELDS if audience == "members" else TEXT_FIELDS
+
 
 RESULT_SOURCE = (
     "id", "title", "summary", "priorities", "communities", "phase", "innovation_type",
@@ -105,11 +114,11 @@ def split_last_word(q: str) -> tuple[str, str | None]:
     return head.strip(), last
 
 
-def _simple_query(text: str) -> dict:
+def _simple_query(text: str, fields: tuple[str, ...]) -> dict:
     return {
         "simple_query_string": {
             "query": text,
-            "fields": list(TEXT_FIELDS),
+            "fields": list(fields),
             "default_operator": "and",
             "flags": QUERY_FLAGS,
             "lenient": True,
@@ -117,7 +126,7 @@ def _simple_query(text: str) -> dict:
     }
 
 
-def text_query(q: str) -> dict:
+def text_query(q: str, fields: tuple[str, ...] = TEXT_FIELDS) -> dict:
     """The scoring query for ``q``: everything when empty, else simple_query_string.
 
     Words combine with AND; ``"…"`` is a phrase and ``-word`` excludes; no other
@@ -129,17 +138,17 @@ def text_query(q: str) -> dict:
         return {"match_all": {}}
     head, last = split_last_word(q)
     if last is None:
-        return _simple_query(q)
+        return _simple_query(q, fields)
     last_word = {
         "bool": {
             "should": [
-                _simple_query(last),
+                _simple_query(last, fields),
                 {"multi_match": {"query": last, "fields": list(PREFIX_FIELDS), "operator": "and"}},
             ],
             "minimum_should_match": 1,
         }
     }
-    must = [_simple_query(head), last_word] if head else [last_word]
+    must = [_simple_query(head, fields), last_word] if head else [last_word]
     return {"bool": {"must": must}}
 
 
@@ -201,21 +210,29 @@ def sort_clause(sort: str) -> list:
     return ["_score", {"created": {"order": "desc", "missing": "_last"}}, tie]
 
 
-def highlight() -> dict:
-    """Highlighting of matched public fields; ``encoder: html`` escapes the text."""
+def highlight(audience: str = "public") -> dict:
+    """Highlighting of matched fields; ``encoder: html`` escapes the text.
+
+    Members also get highlights in lessons learned; the public alias has no such field.
+    """
+    names = HIGHLIGHT_FIELDS + (("lessons_learned",) if audience == "members" else ())
     return {
         "encoder": "html",
         "pre_tags": ["<mark>"],
         "post_tags": ["</mark>"],
         "fields": {
             name: {"number_of_fragments": 0 if name == "title" else 2, "fragment_size": 160}
-            for name in HIGHLIGHT_FIELDS
+            for name in names
         },
     }
 
 
-def build_search_body(request: SearchRequest, taxonomy: Taxonomy) -> tuple[dict, ResolvedFilters]:
+def build_search_body(
+    request: SearchRequest, taxonomy: Taxonomy, audience: str = "public"
+) -> tuple[dict, ResolvedFilters]:
     """The complete search body for ``request`` and the filters it resolved to.
+
+    ``audience`` (``public``/``members``) chooses the searched and highlighted fields.
 
     Returns:
         ``(body, resolved)``; ``body`` is ready for ``client.search(body=…)``.
@@ -223,7 +240,7 @@ def build_search_body(request: SearchRequest, taxonomy: Taxonomy) -> tuple[dict,
     resolved = resolve_filters(request, taxonomy)
     filters = facet_filters(resolved)
     body: dict = {
-        "query": text_query(request.q),
+        "query": text_query(request.q, text_fields(audience)),
         "aggs": aggregations(filters, taxonomy),
         "sort": sort_clause(request.effective_sort),
         "from": request.offset,
@@ -235,5 +252,5 @@ def build_search_body(request: SearchRequest, taxonomy: Taxonomy) -> tuple[dict,
     if pf:
         body["post_filter"] = pf
     if request.q:
-        body["highlight"] = highlight()
+        body["highlight"] = highlight(audience)
     return body, resolved

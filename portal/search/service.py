@@ -49,16 +49,16 @@ def search(
         opensearchpy.exceptions.ConnectionError: the cluster is unreachable (the
             portal answers 503).
     """
-    body, resolved = build_search_body(request, taxonomy)
+    body, resolved = build_search_body(request, taxonomy, audience)
     response = client.search(index=names.alias(audience), body=body)
     result = shape_response(response, request, resolved, taxonomy, lang)
     if result["total"] == 0:
-        result.update(zero_result_help(client, names.alias(audience), request, taxonomy))
+        result.update(zero_result_help(client, names, audience, request, taxonomy))
     return result
 
 
 def zero_result_help(
-    client: OpenSearch, alias: str, request: SearchRequest, taxonomy: Taxonomy
+    client: OpenSearch, names: IndexNames, audience: str, request: SearchRequest, taxonomy: Taxonomy
 ) -> dict:
     """Help for a search without hits (issue #3, "Zero results").
 
@@ -69,10 +69,11 @@ def zero_result_help(
         ``without_filter`` counts the hits with one facet's selection dropped, in
         :data:`~.facets.FACETS` order.
     """
+    alias = names.alias(audience)
     searches: list[dict] = []
     active = [facet for facet in FACETS if request.selected(facet)]
     for facet in active:
-        body, _ = build_search_body(request.without(facet.name), taxonomy)
+        body, _ = build_search_body(request.without(facet.name), taxonomy, audience)
         searches += [
             {"index": alias},
             {
@@ -238,7 +239,7 @@ def search_with_cursor(
     Raises:
         CursorError: malformed or expired cursor.
     """
-    body, resolved = build_search_body(request, taxonomy)
+    body, resolved = build_search_body(request, taxonomy, audience)
     body.pop("from")
     if cursor == "start":
         pit_id = client.create_pit(
@@ -283,7 +284,7 @@ def iter_hits(
     flat whatever the number of hits. ``fields`` selects ``_source`` fields (default:
     the result fields). Yields ``_source`` dicts.
     """
-    body, _ = build_search_body(replace(request, size=EXPORT_BATCH, page=1), taxonomy)
+    body, _ = build_search_body(replace(request, size=EXPORT_BATCH, page=1), taxonomy, audience)
     for key in ("from", "aggs", "highlight"):
         body.pop(key, None)
     if fields:

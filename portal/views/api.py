@@ -9,7 +9,7 @@ from ..backends import backends
 from ..errors import ApiError
 from ..exports import export_response
 from ..openapi import build_spec
-from ..schemas import PublicInnovationView
+from ..schemas import MemberInnovationView, PublicInnovationView
 from ..search import service
 from .common import audience, current_lang, parse_request, renamed_notices, run_search
 
@@ -70,4 +70,5 @@ def innovation(record_id: str):
     doc = service.get_document(be.search, be.names, audience(), record_id)
     if doc is None:
         raise ApiError(404, "not_found", f"no innovation {record_id!r}", "id")
-    return jsonify(PublicInnovationView().dump(doc))
+    view = MemberInnovationView() if audience() == "members" else PublicInnovationView()
+    return jsonify(view.dump(doc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..backends import backends
 from ..search import service
@@ -12,12 +13,9 @@ from ..search.params import SearchRequest, parse_search_args
 
 
 def audience() -> str:
-    """The alias audience of the caller: ``public`` for anonymous visitors.
-
-    Members (issue #4) will get ``members``; until login exists every caller is
-    anonymous, so this is the whole rule today.
-    """
-    return "public"
+    """The alias the caller may search: ``members`` for anyone logged in (every role
+    is a member of the network), ``public`` for anonymous visitors (DESIGN.md)."""
+    return "members" if current_user.is_authenticated else "public"
 
 
 def current_lang() -> str:

@@ -63,6 +63,7 @@ def detail(record_id: str):
         "detail.html",
         doc=doc,
         related=service.related(be.search, be.names, audience(), record_id),
+        member_view=audience() == "members",
         taxonomy=be.taxonomy(),
         back=request.args.get("terug", ""),
     )

@@ -1,0 +1,178 @@
+"""Login, logout, sessions and role checks (Flask-Login, Flask-WTF, Flask-Limiter).
+
+Roles come from DESIGN.md: anonymous < member < editor/analyst < admin; every
+logged-in person is a member of the network and queries ``innovations-members``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from registry.db import transaction
+from registry.models import User
+from registry.users import authenticate, session_token
+
+from .backends import backends
+
+ROLE_RIGHTS = {
+    "member": {"member"},
+    "editor": {"member", "editor"},
+    "analyst": {"member", "analyst"},
+    "admin": {"member", "editor", "analyst", "admin"},
+}
+"""What each role may act as (DESIGN.md, Roles): admins may do everything."""
+
+LOGIN_LIMIT = "5 per minute;20 per hour"
+"""Login attempts per client address (POST only)."""
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    """The logged-in person as Flask-Login sees it (no registry object in the session)."""
+
+    user_id: int
+    email: str
+    role: str
+    token: str
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        """Session id: ``<user id>.<session token>`` (a password reset invalidates it)."""
+        return f"{self.user_id}.{self.token}"
+
+    def may(self, right: str) -> bool:
+        """Whether this user's role includes ``right`` (a role name)."""
+        return right in ROLE_RIGHTS.get(self.role, set())
+
+
+def _portal_user(user: User) -> PortalUser:
+    return PortalUser(user.id, user.email, user.role, session_token(user))
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> PortalUser | None:
+    user_id, _, token = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    with backends().sessions() as db:
+        user = db.get(User, int(user_id))
+        if user is None or not user.active or session_token(user) != token:
+            return None
+        return _portal_user(user)
+
+
+def current_role() -> str:
+    """``anonymous`` or the logged-in user's role."""
+    return current_user.role if current_user.is_authenticated else "anonymous"
+
+
+def requires(right: str):
+    """Decorator: the view needs a logged-in user whose role includes ``right``.
+
+    Anonymous visitors are sent to the login page (401 for the JSON API); a
+    logged-in user without the right gets 403.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                if request.path.startswith("/api/"):
+                    abort(401)
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not current_user.may(right):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a local path on this site, else the search page.
+
+    Refuses absolute URLs, scheme-relative ``//host`` and backslash tricks, so
+    ``next`` cannot redirect anywhere else (open redirect).
+    """
+    if not target:
+        return url_for("public.search_page")
+    target = target.strip()
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
+        return url_for("public.search_page")
+    return target
+
+
+class LoginForm(FlaskForm):
+    """E-mail, password, remember me (CSRF-protected by Flask-WTF)."""
+
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    remember = BooleanField(_l("Remember me on this device"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def login():
+    """The login page; a successful login renews the session and follows ``next``."""
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        with transaction(backends().sessions) as db:
+            user = authenticate(db, form.email.data, form.password.data)
+            portal_user = _portal_user(user) if user else None
+        if portal_user:
+            # a fresh session at login: nothing from before survives (fixation)
+            session.clear()
+            login_user(portal_user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        failed = True
+    status = 401 if failed else (400 if form.errors else 200)
+    return render_template("login.html", form=form, failed=failed), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (POST with CSRF token only, so no link can log anyone out)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("public.search_page"))
+
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Login, the limiter and the blueprint on ``app``."""
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    limiter.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def user_context():
+        return {"current_role": current_role()}
