@@ -71,7 +71,11 @@ class TaxonomyTerm(Base):
 
 
 class TaxonomyEvent(Base):
-    """One entry of the community history (merge, split, rename, retire, create)."""
+    """One entry of the community history (merge, split, rename, retire, create, undo).
+
+    ``before`` keeps the affected terms as they were, so the operation can be undone;
+    ``undone_by`` names the undo entry that reversed it.
+    """
 
     __tablename__ = "taxonomy_history"
 
@@ -80,6 +84,9 @@ class TaxonomyEvent(Base):
     op: Mapped[str] = mapped_column(String(20), nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
     actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    undone_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Change(Base):
@@ -102,12 +109,18 @@ class Change(Base):
 
 
 class Checkpoint(Base):
-    """The indexer's position in the change feed (last applied ``seq``)."""
+    """The indexer's position in the change feed (last applied ``seq``).
+
+    ``owner``/``lease_until`` form a lease: only the indexer holding an unexpired
+    lease advances the checkpoint, so two indexers never interleave.
+    """
 
     __tablename__ = "indexer_checkpoints"
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
@@ -126,6 +139,22 @@ class DeadLetter(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+class SearchLogEntry(Base):
+    """One public search, for analysts: what was asked and how many hits it had.
+
+    No personal data: no user, no IP address, no session (issue #7).
+    """
+
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    q: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    filters: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    total: Mapped[int] = mapped_column(Integer, nullable=False)
+    took_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class User(Base):
