@@ -24,8 +24,9 @@ from registry.db import make_engine, make_session_factory
 
 from .client import AUDIENCES, IndexNames, make_client, opensearch_url
 from .inspect import status, verify
+from .lease import LeaseHeld, acquire, leased, release, this_owner
 from .rebuild import RebuildError, current_indices, rebuild, rollback
-from .sync import retry_parked, sync_all, sync_once
+from .sync import ClusterTrouble, retry_parked, sync_all, sync_once
 
 log = logging.getLogger("indexer")
 
@@ -46,7 +47,8 @@ def _require_aliases(client, names: IndexNames) -> None:
 
 def cmd_sync(client, factory, names, _args) -> int:
     _require_aliases(client, names)
-    result = sync_all(client, factory, names)
+    with leased(factory):
+        result = sync_all(client, factory, names, heartbeat=lambda: acquire(factory))
     print(
         f"sync: {result.changes} change(s), {result.written} written, "
         f"{result.deleted} deleted, checkpoint {result.checkpoint}"
@@ -67,16 +69,27 @@ def cmd_run(client, factory, names, _args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    acquire(factory)
+    try:
+        return _run_loop(client, factory, names, poll, lambda: stopping)
+    finally:
+        release(factory)
+        log.info(json.dumps({"event": "stopped"}))
+
+
+def _run_loop(client, factory, names, poll: float, stopping) -> int:
     try:
         _require_aliases(client, names)
     except NoIndex:
         log.info(json.dumps({"event": "rebuild", "reason": "no index yet"}))
-        rebuild(client, factory, names)
-    log.info(json.dumps({"event": "started", "poll_seconds": poll, "url": opensearch_url()}))
-    while not stopping:
+        rebuild(client, factory, names, heartbeat=lambda: acquire(factory))
+    log.info(json.dumps({"event": "started", "poll_seconds": poll, "url": opensearch_url(),
+                         "owner": this_owner()}))  # fmt: skip
+    while not stopping():
         try:
+            acquire(factory)
             result = sync_once(client, factory, names)
-        except (OSConnectionError, OperationalError) as exc:
+        except (OSConnectionError, OperationalError, ClusterTrouble) as exc:
             log.warning(json.dumps({"event": "unavailable", "error": type(exc).__name__}))
             time.sleep(min(5.0, poll * 10))
             continue
@@ -95,13 +108,13 @@ def cmd_run(client, factory, names, _args) -> int:
             )
             continue
         time.sleep(poll)
-    log.info(json.dumps({"event": "stopped"}))
     return 0
 
 
 def cmd_rebuild(client, factory, names, _args) -> int:
     print(f"rebuild: building fresh indices on {opensearch_url()} …", file=sys.stderr)
-    result = rebuild(client, factory, names)
+    with leased(factory):
+        result = rebuild(client, factory, names, heartbeat=lambda: acquire(factory))
     for audience in AUDIENCES:
         print(
             f"rebuild: {names.alias(audience)} -> {result.indices[audience]} "
@@ -113,7 +126,8 @@ def cmd_rebuild(client, factory, names, _args) -> int:
 
 
 def cmd_rollback(client, factory, names, _args) -> int:
-    targets = rollback(client, factory, names)
+    with leased(factory):
+        targets = rollback(client, factory, names)
     for audience, index in targets.items():
         print(f"rollback: {names.alias(audience)} -> {index}")
     return 0
@@ -155,7 +169,8 @@ def cmd_status(client, factory, names, args) -> int:
 
 def cmd_retry(client, factory, names, _args) -> int:
     _require_aliases(client, names)
-    fixed, failing = retry_parked(client, factory, names)
+    with leased(factory):
+        fixed, failing = retry_parked(client, factory, names)
     print(f"retry: {fixed} fixed, {len(failing)} still failing")
     for record_id, reason in failing:
         print(f"  {record_id}: {reason}", file=sys.stderr)
@@ -199,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return COMMANDS[args.command][0](client, factory, names, args)
-    except (NoIndex, RebuildError) as exc:
+    except (NoIndex, RebuildError, LeaseHeld) as exc:
         print(f"indexer: {exc}", file=sys.stderr)
         return 1
     except OSConnectionError:

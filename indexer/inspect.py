@@ -9,13 +9,13 @@ from opensearchpy import OpenSearch, helpers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.models import Change
+from registry.models import Change, Checkpoint
 from registry.records import iter_records, record_to_dict
 from registry.taxonomy import load_taxonomy
 
 from .client import AUDIENCES, IndexNames
 from .documents import build_document
-from .sync import get_checkpoint, latest_seq, parked
+from .sync import CHECKPOINT, get_checkpoint, latest_seq, parked
 
 
 @dataclass
@@ -54,6 +54,8 @@ def verify(
                     expected[audience][record["id"]] = doc["content_hash"]
     report = {}
     for audience in AUDIENCES:
+        # what was acknowledged must be visible before it is compared
+        client.indices.refresh(index=names.alias(audience))
         actual = {
             hit["_id"]: hit["_source"].get("content_hash")
             for hit in helpers.scan(
@@ -77,7 +79,8 @@ def status(client: OpenSearch | None, factory: sessionmaker[Session], names: Ind
 
     Returns:
         ``{"checkpoint": int, "latest": int, "lag_events": int, "lag_seconds": float,
-        "parked": [(record_id, reason)], "aliases": {alias: {"indices": [...],
+        "parked": [(record_id, reason)], "owner": str | None, "lease_until": str | None,
+        "aliases": {alias: {"indices": [...],
         "docs": int}}}``; ``aliases`` is omitted when ``client`` is None.
     """
     with factory() as session:
@@ -87,6 +90,9 @@ def status(client: OpenSearch | None, factory: sessionmaker[Session], names: Ind
             select(func.min(Change.created_at)).where(Change.seq > checkpoint)
         )
         letters = [(d.record_id, d.reason) for d in parked(session)]
+        lease = session.get(Checkpoint, CHECKPOINT)
+        owner = lease.owner if lease else None
+        lease_until = lease.lease_until.isoformat() if lease and lease.lease_until else None
     lag_seconds = 0.0
     if oldest_pending is not None:
         if oldest_pending.tzinfo is None:
@@ -98,6 +104,8 @@ def status(client: OpenSearch | None, factory: sessionmaker[Session], names: Ind
         "lag_events": latest - checkpoint,
         "lag_seconds": round(lag_seconds, 3),
         "parked": letters,
+        "owner": owner,
+        "lease_until": lease_until,
     }
     if client is not None:
         aliases = {}

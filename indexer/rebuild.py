@@ -92,8 +92,16 @@ def _progress_printer(total: int) -> Callable[[int], None]:
     return show
 
 
-def rebuild(client: OpenSearch, factory: sessionmaker[Session], names: IndexNames) -> RebuildResult:
+def rebuild(
+    client: OpenSearch,
+    factory: sessionmaker[Session],
+    names: IndexNames,
+    heartbeat: Callable[[], None] | None = None,
+) -> RebuildResult:
     """Build both indices from the registry and swap the aliases atomically.
+
+    ``heartbeat`` is called every :data:`BULK_CHUNK` records (the CLI renews its
+    lease there, so a long rebuild keeps it).
 
     Raises:
         RebuildError: documents were rejected (each listed in the result with its
@@ -113,13 +121,19 @@ def rebuild(client: OpenSearch, factory: sessionmaker[Session], names: IndexName
     with factory() as session:
         start_seq = latest_seq(session)
         total = session.scalar(select(func.count()).select_from(Innovation)) or 0
-    progress = _progress_printer(total)
+    show = _progress_printer(total)
+
+    def progress(count: int) -> None:
+        show(count)
+        if heartbeat and count % BULK_CHUNK == 0:
+            heartbeat()
+
     for ok, item in helpers.streaming_bulk(
         client,
         _record_actions(factory, targets, progress),
         chunk_size=BULK_CHUNK,
         raise_on_error=False,
-        raise_on_exception=False,
+        raise_on_exception=True,
         max_retries=5,
         initial_backoff=1,
         max_backoff=30,
@@ -214,6 +228,12 @@ def rollback(client: OpenSearch, factory: sessionmaker[Session], names: IndexNam
     swap_aliases(client, names, targets, now)
     # the previous indices miss what changed since; versions make the replay safe
     with factory() as session:
-        ids = [(row.id, row.version) for row in session.scalars(select(Innovation))]
-    apply_records(client, factory, ids, targets)
+        batch: list[tuple[str, int]] = []
+        for row in iter_records(session):
+            batch.append((row.id, row.version))
+            if len(batch) == BULK_CHUNK:
+                apply_records(client, factory, batch, targets)
+                batch.clear()
+    if batch:
+        apply_records(client, factory, batch, targets)
     return targets

@@ -10,9 +10,11 @@ checkpoint moves only after OpenSearch acknowledged the batch.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -111,6 +113,9 @@ def apply_records(
         ``(written, deleted, failed)`` where ``failed`` lists ``(record_id, reason)``.
         Version conflicts (a newer document is already there) and deletes of absent
         documents count as success.
+    Raises:
+        opensearchpy.exceptions.ConnectionError: the cluster is unreachable.
+        ClusterTrouble: a document got a 5xx answer (transient; nothing is parked).
     """
     latest: dict[str, int] = {}
     for record_id, version in changes:
@@ -124,8 +129,10 @@ def apply_records(
         actions.extend(actions_for(record_id, records.get(record_id), version, taxonomy, targets))
     written = deleted = 0
     failed: dict[str, str] = {}
+    # raise_on_exception: an unreachable cluster raises instead of marking every
+    # document failed, so an outage never parks good changes
     for ok, item in helpers.streaming_bulk(
-        client, actions, raise_on_error=False, raise_on_exception=False, max_retries=3
+        client, actions, raise_on_error=False, raise_on_exception=True, max_retries=3
     ):
         op, result = next(iter(item.items()))
         status = result.get("status", 0)
@@ -136,9 +143,15 @@ def apply_records(
                 written += 1
         elif status == 409 or (op == "delete" and status == 404):
             continue
+        elif not isinstance(status, int) or status >= 500:
+            raise ClusterTrouble(f"{result.get('_id', '?')}: {_reason(result)}")
         else:
             failed[result.get("_id", "?")] = _reason(result)
     return written, deleted, sorted(failed.items())
+
+
+class ClusterTrouble(OpenSearchException):
+    """OpenSearch answered a document with a server error: retry later, do not park."""
 
 
 def _reason(result: dict) -> str:
@@ -209,14 +222,22 @@ def _record_attempt(session: Session, seq: int, record_id: str, reason: str) -> 
     return row.attempts
 
 
-def sync_all(client: OpenSearch, factory: sessionmaker[Session], names: IndexNames) -> SyncResult:
+def sync_all(
+    client: OpenSearch,
+    factory: sessionmaker[Session],
+    names: IndexNames,
+    heartbeat: Callable[[], None] | None = None,
+) -> SyncResult:
     """Run :func:`sync_once` until caught up; returns the summed result.
 
     Terminates: a failing change is retried at most :data:`MAX_ATTEMPTS` times,
-    then parked, and the checkpoint moves past it.
+    then parked, and the checkpoint moves past it. ``heartbeat`` is called before
+    every batch (the CLI renews its lease there).
     """
     total = SyncResult()
     while True:
+        if heartbeat:
+            heartbeat()
         step = sync_once(client, factory, names)
         total.checkpoint = step.checkpoint
         if step.changes == 0:
