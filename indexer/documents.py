@@ -71,9 +71,10 @@ def build_document(record: dict, taxonomy: Taxonomy, audience: str) -> dict | No
     doc = {name: record.get(name) for name in PUBLIC_FIELDS}
     doc["status"] = record["status"]
     doc["communities_source"] = list(record["communities"])
-    doc["communities"] = taxonomy.resolve_communities(record["communities"])
+    doc["communities"] = taxonomy.resolve_communities(record["communities"], record["id"])
     doc["title_sort"] = title_sort_key(record["title"])
     doc["record_version"] = record["version"]
+    doc["updated"] = record.get("updated_at")
     if audience == "members":
         for name in MEMBER_FIELDS:
             doc[name] = record.get(name)

@@ -121,12 +121,14 @@ class Taxonomy:
         """Communities whose ``status`` is ``active``, in display order."""
         return [t for t in self._terms["communities"] if t.attributes.get("status") == "active"]
 
-    def resolve_community(self, term_id: str) -> list[str]:
+    def resolve_community(self, term_id: str, record_id: str | None = None) -> list[str]:
         """Current community ids for a (possibly historical) community id.
 
-        Follows ``merged_into``/``renamed_to``/``split_into`` links through chains such
-        as rename-after-merge (DESIGN.md, taxonomy operations). A retired community
-        without successor resolves to ``[]``; an unknown id raises :class:`UnknownTerm`.
+        Follows ``merged_into``/``renamed_to``/``split_into``/``retired_into`` links
+        through chains such as rename-after-merge (DESIGN.md, taxonomy operations). A
+        split community sends ``record_id`` where the administrator assigned it
+        (``assignments``), else to every part. A retired community without successor
+        resolves to ``[]``; an unknown id raises :class:`UnknownTerm`.
         """
         seen: set[str] = set()
         result: list[str] = []
@@ -136,8 +138,7 @@ class Taxonomy:
             if current in seen:
                 continue
             seen.add(current)
-            term = self.get("communities", current)
-            attrs = term.attributes
+            attrs = self.get("communities", current).attributes
             status = attrs.get("status", "active")
             if status == "active":
                 if current not in result:
@@ -147,10 +148,13 @@ class Taxonomy:
             elif status == "renamed":
                 pending.append(attrs["renamed_to"])
             elif status == "split":
-                pending.extend(attrs.get("split_into", []))
+                assigned = attrs.get("assignments", {}).get(record_id) if record_id else None
+                pending.extend(assigned or attrs.get("split_into", []))
+            elif status == "retired" and attrs.get("retired_into"):
+                pending.append(attrs["retired_into"])
         return result
 
-    def resolve_communities(self, term_ids: list[str]) -> list[str]:
+    def resolve_communities(self, term_ids: list[str], record_id: str | None = None) -> list[str]:
         """Current ids for a record's community list, order kept, duplicates dropped.
 
         Unknown ids are dropped here; the import schema rejects them earlier.
@@ -159,7 +163,7 @@ class Taxonomy:
         for term_id in term_ids:
             if not self.has("communities", term_id):
                 continue
-            for current in self.resolve_community(term_id):
+            for current in self.resolve_community(term_id, record_id):
                 if current not in resolved:
                     resolved.append(current)
         return resolved
@@ -173,6 +177,24 @@ class Taxonomy:
             and t.attributes.get("status", "active") != "active"
             and term_id in self.resolve_community(t.id)
         ]
+
+    def formerly(self, term_id: str, since: dt.date) -> list[str]:
+        """Ids that were merged or renamed into ``term_id`` on or after ``since``.
+
+        Read from the history (undone operations excluded); feeds the "(voorheen …)"
+        facet label of DESIGN.md for a configurable period.
+        """
+        out: list[str] = []
+        for entry in self.history:
+            if entry.get("op") not in ("merge", "rename") or entry.get("undone_by"):
+                continue
+            if entry.get("to") != term_id or dt.date.fromisoformat(entry["date"]) < since:
+                continue
+            sources = entry.get("from")
+            for source in sources if isinstance(sources, list) else [sources]:
+                if source and source not in out:
+                    out.append(source)
+        return out
 
     def fingerprint(self) -> str:
         """A stable string that changes whenever any term or link changes (for hashing)."""
@@ -241,7 +263,13 @@ def load_taxonomy(session: Session) -> Taxonomy:
             )
         )
     history = [
-        {"seq": ev.seq, "date": ev.date.isoformat(), "op": ev.op, **ev.payload}
+        {
+            "seq": ev.seq,
+            "date": ev.date.isoformat(),
+            "op": ev.op,
+            "undone_by": ev.undone_by,
+            **ev.payload,
+        }
         for ev in session.scalars(select(TaxonomyEvent).order_by(TaxonomyEvent.seq))
     ]
     return Taxonomy(terms, history)

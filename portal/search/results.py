@@ -13,6 +13,8 @@ from .facets import FACETS, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
 from .params import SearchRequest
 from .query import ResolvedFilters
 
+FORMERLY = {"nl": "voorheen", "en": "formerly"}
+
 
 def _selected_index_values(facet: Facet, request: SearchRequest, resolved: ResolvedFilters):
     if facet.at_least:
@@ -27,6 +29,7 @@ def shape_facet(
     taxonomy: Taxonomy,
     lang: str,
     missing: int = 0,
+    formerly_since=None,
 ) -> list[dict]:
     """Facet values ``[{"value", "label", "count", "selected"}]`` for one facet.
 
@@ -35,6 +38,8 @@ def shape_facet(
         selected: index values that are selected (shown even at count 0).
         lang: ``nl`` or ``en`` for labels.
         missing: records without a value; shown last as :data:`UNKNOWN_VALUE` if > 0.
+        formerly_since: a date; community labels then add "(voorheen …)" for ids
+            merged or renamed into them since that date (DESIGN.md).
     """
     counts = {str(b["key"]): b["doc_count"] for b in buckets}
     for value in selected:
@@ -47,7 +52,13 @@ def shape_facet(
             return UNKNOWN_LABEL.get(lang, UNKNOWN_LABEL["nl"])
         if facet.vocabulary is None:
             return value
-        return taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
+        text = taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
+        if facet.name == "community" and formerly_since is not None:
+            former = taxonomy.formerly(value, formerly_since)
+            if former:
+                names = ", ".join(taxonomy.label("communities", f, lang) for f in former)
+                text += f" ({FORMERLY[lang] if lang in FORMERLY else FORMERLY['nl']} {names})"
+        return text
 
     values = [
         {"value": v, "label": label(v), "count": c, "selected": v in selected}
@@ -89,6 +100,7 @@ def shape_response(
     resolved: ResolvedFilters,
     taxonomy: Taxonomy,
     lang: str,
+    formerly_since=None,
 ) -> dict:
     """The API result: ``{"total", "page", "size", "hits", "facets", "renamed"}``.
 
@@ -102,7 +114,9 @@ def shape_response(
         buckets = agg.get("values", {}).get("buckets", [])
         missing = agg.get("missing", {}).get("doc_count", 0)
         selected = _selected_index_values(facet, request, resolved)
-        facets[facet.name] = shape_facet(facet, buckets, selected, taxonomy, lang, missing)
+        facets[facet.name] = shape_facet(
+            facet, buckets, selected, taxonomy, lang, missing, formerly_since
+        )
     return {
         "total": response["hits"]["total"]["value"],
         "page": request.page,

@@ -38,8 +38,11 @@ def search(
     request: SearchRequest,
     taxonomy: Taxonomy,
     lang: str,
+    formerly_since=None,
 ) -> dict:
     """Search the ``audience`` alias; returns :func:`~.results.shape_response`'s dict.
+
+    ``formerly_since`` (a date) turns on "(voorheen …)" community labels.
 
     With zero hits the result also carries ``did_you_mean`` (a corrected query or
     None) and ``without_filter`` (for each active facet, the total you would get by
@@ -51,7 +54,7 @@ def search(
     """
     body, resolved = build_search_body(request, taxonomy, audience)
     response = client.search(index=names.alias(audience), body=body)
-    result = shape_response(response, request, resolved, taxonomy, lang)
+    result = shape_response(response, request, resolved, taxonomy, lang, formerly_since)
     if result["total"] == 0:
         result.update(zero_result_help(client, names, audience, request, taxonomy))
     return result

@@ -1,0 +1,147 @@
+"""Administrators re-map communities: ``/beheer/communities`` (DESIGN.md).
+
+Every operation goes through a preview page (which innovations change, counts
+before and after; for a split, a per-innovation assignment with suggestions) and
+is applied only from that page. Forms are CSRF-protected by Flask-WTF's global
+CSRFProtect; the operation is validated again when applied.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from registry.db import transaction
+from registry.models import Innovation, TaxonomyEvent
+from registry.taxonomy_ops import (
+    Operation,
+    TaxonomyError,
+    apply,
+    last_undoable,
+    preview,
+    published_counts,
+    suggest_parts,
+    undo,
+)
+
+from ..auth import requires
+from ..backends import backends
+from .common import current_lang
+
+bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+def _overview(error: str | None = None, status: int = 200, form: dict | None = None):
+    be = backends()
+    taxonomy = be.taxonomy()
+    with be.sessions() as session:
+        history = list(session.scalars(select(TaxonomyEvent).order_by(TaxonomyEvent.seq.desc())))
+        undoable = last_undoable(session)
+        counts = published_counts(session, taxonomy)
+    page = render_template(
+        "admin_communities.html",
+        communities=taxonomy.terms("communities"),
+        groups=sorted({t.attributes.get("group") for t in taxonomy.terms("communities")} - {None}),
+        counts=counts,
+        history=history,
+        undoable=undoable,
+        error=error,
+        form=form or {},
+        selected_sources=form.getlist("sources") if form else [],
+        lang=current_lang(),
+        applied=request.args.get("toegepast"),
+    )
+    return page, status
+
+
+@bp.get("/communities")
+@requires("admin")
+def communities():
+    """The communities, their counts and history, and the operation forms."""
+    return _overview()
+
+
+def _operation_from_form(form) -> Operation:
+    """Build an :class:`Operation` from the overview form (raises TaxonomyError)."""
+    op = form.get("op", "")
+    labels = {"nl": form.get("label_nl", "").strip(), "en": form.get("label_en", "").strip()}
+    target = form.get("target", "").strip() or None
+    if op == "merge":
+        return Operation("merge", form.getlist("sources"), target, labels=labels)
+    if op == "rename":
+        return Operation("rename", [form.get("source", "")], target, labels=labels)
+    if op == "retire":
+        return Operation("retire", [form.get("source", "")], target, labels=labels)
+    if op == "create":
+        return Operation("create", [], target, labels=labels, group=form.get("group") or None)
+    if op == "split":
+        parts = [p.strip() for p in form.get("parts", "").split(",") if p.strip()]
+        part_labels = {p: {"nl": form.get(f"label_nl_{p}", "") or p} for p in parts}
+        return Operation("split", [form.get("source", "")], parts=parts, labels=part_labels)
+    raise TaxonomyError("choose an operation")
+
+
+@bp.post("/communities/voorbeeld")
+@requires("admin")
+def preview_page():
+    """Preview of an operation: affected innovations and counts before and after."""
+    try:
+        op = _operation_from_form(request.form)
+        be = backends()
+        with be.sessions() as session:
+            result = preview(session, op)
+            suggestions = {}
+            if op.op == "split":
+                part_labels = {p: op.labels.get(p, {}).get("nl", p) for p in op.parts}
+                for record_id, *_ in result.affected:
+                    row = session.get(Innovation, record_id)
+                    text = " ".join([row.title, row.summary, row.description, *row.keywords])
+                    suggestions[record_id] = suggest_parts(text, part_labels) or list(op.parts)
+    except TaxonomyError as exc:
+        return _overview(str(exc), 400, request.form)
+    return render_template(
+        "admin_preview.html",
+        result=result,
+        op=op,
+        op_json=json.dumps(op.__dict__, ensure_ascii=False),
+        suggestions=suggestions,
+        taxonomy=backends().taxonomy(),
+        lang=current_lang(),
+    )
+
+
+@bp.post("/communities/toepassen")
+@requires("admin")
+def apply_page():
+    """Apply a previewed operation (split assignments come from the preview form)."""
+    try:
+        raw = json.loads(request.form.get("operation", ""))
+        op = Operation(**{k: raw[k] for k in Operation.__dataclass_fields__ if k in raw})
+        if op.op == "split":
+            op.assignments = {
+                key.removeprefix("assign:"): request.form.getlist(key)
+                for key in request.form
+                if key.startswith("assign:")
+            }
+        with transaction(backends().sessions) as session:
+            event = apply(session, op, f"admin:{current_user.email}")
+            seq = event.seq
+    except (TaxonomyError, ValueError, TypeError, KeyError) as exc:
+        return _overview(f"{exc}", 400)
+    return redirect(url_for("admin.communities", toegepast=seq))
+
+
+@bp.post("/communities/ongedaan")
+@requires("admin")
+def undo_page():
+    """Undo the last operation."""
+    try:
+        with transaction(backends().sessions) as session:
+            event = undo(session, f"admin:{current_user.email}")
+            seq = event.seq
+    except TaxonomyError as exc:
+        return _overview(str(exc), 400)
+    return redirect(url_for("admin.communities", toegepast=seq))

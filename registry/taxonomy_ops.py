@@ -1,0 +1,395 @@
+"""Taxonomy operations on communities: create, rename, merge, split, retire, undo.
+
+Source records keep the community ids they were entered with; an operation only
+changes the terms (status and successor links) and the taxonomy resolves records
+to the current communities (:meth:`Taxonomy.resolve_community`). Each operation is
+previewed first (:func:`preview`: which innovations change, counts before and
+after), then applied (:func:`apply`) in one transaction that writes the terms, a
+history entry with the terms as they were (for :func:`undo`), and a change-feed row
+for every affected innovation, so the indexer re-indexes just those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from .models import Innovation, TaxonomyEvent, TaxonomyTerm
+from .records import append_change
+from .taxonomy import Taxonomy, Term, load_taxonomy
+
+OPERATIONS = ("create", "rename", "merge", "split", "retire")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class TaxonomyError(ValueError):
+    """An operation that cannot be done as asked (message is for people)."""
+
+
+@dataclass
+class Operation:
+    """One requested change to the communities.
+
+    Attributes:
+        op: one of :data:`OPERATIONS`.
+        sources: ids the operation acts on (rename/retire/split: one; merge: 2+).
+        target: the resulting id (create, rename, merge, retire ``--into``), if any.
+        parts: the new ids of a split (2+).
+        labels: ``{"nl": …, "en": …}`` for a new or renamed term (per target id for a
+            split: ``{"b": {"nl": …, "en": …}}``).
+        assignments: split only: ``{record_id: [part ids]}``; unassigned records go
+            to every part.
+        group: community group of a created term (default: the sources' group).
+    """
+
+    op: str
+    sources: list[str] = field(default_factory=list)
+    target: str | None = None
+    parts: list[str] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)
+    assignments: dict[str, list[str]] = field(default_factory=dict)
+    group: str | None = None
+
+    def describe(self) -> str:
+        """A one-line human description, e.g. ``merge a, b -> c``."""
+        into = self.target or ", ".join(self.parts) or "-"
+        return f"{self.op} {', '.join(self.sources) or '-'} -> {into}"
+
+
+@dataclass
+class Preview:
+    """What an operation would change.
+
+    ``affected`` lists ``(record_id, title, communities_before, communities_after)``
+    for every innovation whose resolved communities change; ``counts_before`` and
+    ``counts_after`` are ``{community id: published innovations}``.
+    """
+
+    operation: Operation
+    affected: list[tuple[str, str, list[str], list[str]]]
+    counts_before: dict[str, int]
+    counts_after: dict[str, int]
+
+
+def _term_dict(term: Term) -> dict:
+    return {
+        "position": term.position,
+        "labels": dict(term.labels),
+        "attributes": dict(term.attributes),
+    }
+
+
+def _new_term(term_id: str, position: int, labels: dict, attributes: dict) -> Term:
+    if not labels.get("nl"):
+        raise TaxonomyError(f"a Dutch label is needed for the new community {term_id}")
+    return Term(term_id, position, {"nl": labels["nl"], "en": labels.get("en") or labels["nl"]},
+                attributes)  # fmt: skip
+
+
+def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
+    """The community terms an operation writes, ``{id: new term}`` (pure, validated).
+
+    Raises:
+        TaxonomyError: unknown or inactive sources, an id that exists already, a
+            split with fewer than two parts, assignments to ids outside the split.
+    """
+    if op.op not in OPERATIONS:
+        raise TaxonomyError(f"unknown operation {op.op!r}")
+    terms = {t.id: t for t in taxonomy.terms("communities")}
+    for source in op.sources:
+        if source not in terms:
+            raise TaxonomyError(f"unknown community {source!r}")
+        if terms[source].attributes.get("status", "active") != "active":
+            raise TaxonomyError(f"community {source!r} is not active (it is "
+                                f"{terms[source].attributes.get('status')})")  # fmt: skip
+    new_ids = [i for i in ([op.target] if op.target else []) + op.parts if i not in terms]
+    for new_id in new_ids:
+        if not SLUG.match(new_id):
+            raise TaxonomyError(f"{new_id!r} is not a valid id (lowercase, digits, hyphens)")
+    next_position = max((t.position for t in terms.values()), default=0) + 1
+    source = terms[op.sources[0]] if op.sources else None
+    base = dict(source.attributes) if source else {}
+    group = op.group or base.get("group")
+    out: dict[str, Term] = {}
+
+    def successor(term_id: str, labels: dict) -> None:
+        nonlocal next_position
+        if term_id in terms:
+            if terms[term_id].attributes.get("status", "active") != "active":
+                raise TaxonomyError(f"community {term_id!r} exists but is not active")
+            return
+        attrs = {"status": "active", "group": group, "number": base.get("number", "")}
+        out[term_id] = _new_term(term_id, next_position, labels, attrs)
+        next_position += 1
+
+    def retire_as(term_id: str, **links) -> None:
+        old = terms[term_id]
+        out[term_id] = Term(old.id, old.position, dict(old.labels), {**old.attributes, **links})
+
+    if op.op == "create":
+        if not op.target or op.sources:
+            raise TaxonomyError("create needs exactly one new id")
+        if op.target in terms:
+            raise TaxonomyError(f"community {op.target!r} exists already")
+        successor(op.target, op.labels)
+    elif op.op == "rename":
+        if len(op.sources) != 1:
+            raise TaxonomyError("rename takes one community")
+        if op.target in (None, op.sources[0]):
+            old = terms[op.sources[0]]
+            labels = {**old.labels, **{k: v for k, v in op.labels.items() if v}}
+            out[old.id] = Term(old.id, old.position, labels, dict(old.attributes))
+        else:
+            if op.target in terms:
+                raise TaxonomyError(f"community {op.target!r} exists already")
+            labels = {**terms[op.sources[0]].labels, **{k: v for k, v in op.labels.items() if v}}
+            successor(op.target, labels)
+            retire_as(op.sources[0], status="renamed", renamed_to=op.target)
+    elif op.op == "merge":
+        if len(op.sources) < 2 or not op.target:
+            raise TaxonomyError("merge takes two or more communities and a target")
+        if op.target in op.sources:
+            raise TaxonomyError("merge into a new or another community, not into a source")
+        successor(op.target, op.labels)
+        for src in op.sources:
+            retire_as(src, status="merged", merged_into=op.target)
+    elif op.op == "split":
+        if len(op.sources) != 1 or len(op.parts) < 2:
+            raise TaxonomyError("split takes one community and two or more parts")
+        for part in op.parts:
+            successor(part, op.labels.get(part, {}))
+        bad = {p for ids in op.assignments.values() for p in ids} - set(op.parts)
+        if bad:
+            raise TaxonomyError(f"assignments name ids outside the split: {sorted(bad)}")
+        assignments = {rid: list(ids) for rid, ids in op.assignments.items() if ids}
+        retire_as(op.sources[0], status="split", split_into=list(op.parts),
+                  assignments=assignments)  # fmt: skip
+    elif op.op == "retire":
+        if len(op.sources) != 1:
+            raise TaxonomyError("retire takes one community")
+        if op.target:
+            successor(op.target, op.labels)
+            retire_as(op.sources[0], status="retired", retired_into=op.target)
+        else:
+            retire_as(op.sources[0], status="retired")
+    return out
+
+
+def _with_terms(taxonomy: Taxonomy, changed: dict[str, Term | None]) -> Taxonomy:
+    terms = {vocab: taxonomy.terms(vocab) for vocab in ("priorities", "communities", "phases",
+             "innovation_types", "evidence_levels", "target_groups", "provinces")}  # fmt: skip
+    communities = {t.id: t for t in terms["communities"]}
+    for term_id, term in changed.items():
+        if term is None:
+            communities.pop(term_id, None)
+        else:
+            communities[term_id] = term
+    terms["communities"] = sorted(communities.values(), key=lambda t: t.position)
+    return Taxonomy(terms, taxonomy.history)
+
+
+def _candidates(session: Session, ids: set[str]):
+    """Records whose entered communities mention one of ``ids`` (JSON text match)."""
+    if not ids:
+        return []
+    text = cast(Innovation.communities, String)
+    clause = or_(*[text.like(f'%"{term_id}"%') for term_id in sorted(ids)])
+    return session.execute(
+        select(Innovation.id, Innovation.title, Innovation.communities, Innovation.status)
+        .where(clause)
+        .order_by(Innovation.id)
+    ).all()
+
+
+def published_counts(session: Session, taxonomy: Taxonomy | None = None) -> Counter:
+    """Published innovations per current community, recounted from the registry."""
+    taxonomy = taxonomy or load_taxonomy(session)
+    counts: Counter = Counter()
+    rows = session.execute(
+        select(Innovation.id, Innovation.communities).where(Innovation.status == "published")
+    )
+    for record_id, communities in rows:
+        counts.update(taxonomy.resolve_communities(communities, record_id))
+    return counts
+
+
+def _affected(session: Session, before: Taxonomy, after: Taxonomy, changed: set[str]):
+    # every historical id whose resolution can change: the changed terms and their
+    # predecessors (a record entered with an old id follows the chain)
+    ids = set(changed)
+    for term in before.terms("communities"):
+        if any(c in before.resolve_community(term.id) for c in changed):
+            ids.add(term.id)
+    out = []
+    for record_id, title, communities, status in _candidates(session, ids):
+        old = before.resolve_communities(communities, record_id)
+        new = after.resolve_communities(communities, record_id)
+        if old != new:
+            out.append((record_id, title, old, new, status))
+    return out
+
+
+def preview(session: Session, op: Operation) -> Preview:
+    """What ``op`` would change, without changing anything.
+
+    Raises:
+        TaxonomyError: the operation is not valid (see :func:`planned_terms`).
+    """
+    before = load_taxonomy(session)
+    changed = planned_terms(before, op)
+    after = _with_terms(before, changed)
+    affected = _affected(session, before, after, set(changed))
+    counts_before = published_counts(session, before)
+    counts_after = counts_before.copy()
+    for _rid, _title, old, new, status in affected:
+        if status == "published":
+            counts_after.subtract(old)
+            counts_after.update(new)
+    return Preview(
+        operation=op,
+        affected=[(rid, title, old, new) for rid, title, old, new, _ in affected],
+        counts_before=dict(counts_before),
+        counts_after={k: v for k, v in counts_after.items() if v},
+    )
+
+
+def _write_terms(session: Session, changed: dict[str, Term | None]) -> dict[str, dict | None]:
+    """Write ``changed`` community terms; returns the rows as they were (for undo)."""
+    before: dict[str, dict | None] = {}
+    for term_id, term in changed.items():
+        row = session.get(TaxonomyTerm, ("communities", term_id))
+        before[term_id] = (
+            None if row is None else {"position": row.position, "labels": {"nl": row.label_nl,
+                                      "en": row.label_en}, "attributes": dict(row.attributes)}
+        )  # fmt: skip
+        if term is None:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = TaxonomyTerm(vocabulary="communities", term_id=term_id)
+            session.add(row)
+        row.position = term.position
+        row.label_nl = term.labels["nl"]
+        row.label_en = term.labels["en"]
+        row.attributes = dict(term.attributes)
+    return before
+
+
+def _feed(session: Session, affected) -> None:
+    for record_id, *_ in affected:
+        version = session.scalar(select(Innovation.version).where(Innovation.id == record_id))
+        append_change(session, record_id, version, "taxonomy")
+
+
+def _next_seq(session: Session) -> int:
+    return (session.scalar(select(func.max(TaxonomyEvent.seq))) or 0) + 1
+
+
+def apply(session: Session, op: Operation, actor: str) -> TaxonomyEvent:
+    """Apply ``op`` inside the caller's transaction; returns the history entry.
+
+    Writes the terms, one history entry (who, when, what, and the terms before),
+    and a change-feed row per affected innovation.
+
+    Raises:
+        TaxonomyError: the operation is not valid.
+    """
+    before = load_taxonomy(session)
+    changed = planned_terms(before, op)
+    after = _with_terms(before, changed)
+    affected = _affected(session, before, after, set(changed))
+    snapshot = _write_terms(session, changed)
+    now = dt.datetime.now(dt.UTC)
+    event = TaxonomyEvent(
+        seq=_next_seq(session),
+        date=now.date(),
+        at=now,
+        op=op.op,
+        payload={
+            "from": op.sources if op.op == "merge" else (op.sources[0] if op.sources else None),
+            "to": op.parts if op.op == "split" else op.target,
+            "labels": op.labels,
+            "assignments": op.assignments,
+            "affected": len(affected),
+            "note": op.describe(),
+        },
+        actor=actor,
+        before=snapshot,
+    )
+    session.add(event)
+    _feed(session, affected)
+    return event
+
+
+def last_undoable(session: Session) -> TaxonomyEvent | None:
+    """The newest operation that can still be undone (not seeded, not undone, not an undo)."""
+    return session.scalar(
+        select(TaxonomyEvent)
+        .where(TaxonomyEvent.before.is_not(None), TaxonomyEvent.undone_by.is_(None),
+               TaxonomyEvent.op != "undo")
+        .order_by(TaxonomyEvent.seq.desc())
+        .limit(1)
+    )  # fmt: skip
+
+
+def undo(session: Session, actor: str) -> TaxonomyEvent:
+    """Reverse the last operation: restore its terms, re-feed the affected records.
+
+    Raises:
+        TaxonomyError: there is nothing to undo.
+    """
+    event = last_undoable(session)
+    if event is None:
+        raise TaxonomyError("there is no operation to undo")
+    before = load_taxonomy(session)
+    restore: dict[str, Term | None] = {
+        term_id: None if old is None else Term(term_id, old["position"], old["labels"],
+                                               old["attributes"])
+        for term_id, old in event.before.items()
+    }  # fmt: skip
+    after = _with_terms(before, restore)
+    affected = _affected(session, before, after, set(restore))
+    _write_terms(session, restore)
+    now = dt.datetime.now(dt.UTC)
+    reversal = TaxonomyEvent(
+        seq=_next_seq(session),
+        date=now.date(),
+        at=now,
+        op="undo",
+        payload={
+            "reverses": event.seq,
+            "note": f"undo of #{event.seq} ({event.op})",
+            "affected": len(affected),
+        },  # fmt: skip
+        actor=actor,
+        before=None,
+    )
+    session.add(reversal)
+    event.undone_by = reversal.seq
+    _feed(session, affected)
+    return reversal
+
+
+def suggest_parts(text: str, parts: dict[str, str]) -> list[str]:
+    """Which split parts fit an innovation's text best (a helper for the admin).
+
+    Args:
+        text: the innovation's title, summary, description and keywords.
+        parts: ``{part id: label}``.
+    Returns:
+        the part ids whose label words occur most often in ``text`` (all tied best);
+        empty when no label word occurs.
+    """
+    words = Counter(re.findall(r"\w{4,}", text.casefold()))
+    scores = {}
+    for part_id, label in parts.items():
+        label_words = set(re.findall(r"\w{4,}", label.casefold()))
+        scores[part_id] = sum(words[w] for w in label_words)
+    best = max(scores.values(), default=0)
+    return [p for p, score in scores.items() if score == best and best > 0]
