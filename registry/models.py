@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -47,6 +57,7 @@ class Innovation(Base):
     budget_eur: Mapped[int | None] = mapped_column(Integer)
     lessons_learned: Mapped[str | None] = mapped_column(Text)
     internal_notes: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
@@ -170,6 +181,58 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+class AuditEntry(Base):
+    """One change to a record: who, when, which fields (``{field: [old, new]}``)."""
+
+    __tablename__ = "record_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor: Mapped[str] = mapped_column(String(320), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    changes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class ReviewComment(Base):
+    """An editor's request for changes, shown to the submitter."""
+
+    __tablename__ = "review_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    author: Mapped[str] = mapped_column(String(320), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class VerificationReminder(Base):
+    """A verification reminder sent for one record in one half-year cycle (once only)."""
+
+    __tablename__ = "verification_reminders"
+    __table_args__ = (UniqueConstraint("record_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    cycle: Mapped[str] = mapped_column(String(10), nullable=False)
+    sent_to: Mapped[str] = mapped_column(String(320), nullable=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class SavedSearch(Base):
+    """A member's saved search (a query string), optionally with a weekly digest."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    query: Mapped[str] = mapped_column(String(2000), nullable=False, default="")
+    weekly: Mapped[bool] = mapped_column(default=False, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 ROLES = ("member", "editor", "analyst", "admin")

@@ -42,12 +42,15 @@ EDITOR_FIELDS = ("internal_notes",)
 
 
 def record_to_dict(record: Innovation) -> dict:
-    """All fields of ``record`` plus ``status`` and ``version``, JSON-ready (ISO dates)."""
+    """All fields of ``record`` plus ``version``, ``updated_at`` and ``owner_id``,
+    JSON-ready (ISO dates)."""
     out = {name: getattr(record, name) for name in RECORD_FIELDS}
     for name in ("last_verified", "created"):
         if out[name] is not None:
             out[name] = out[name].isoformat()
     out["version"] = record.version
+    out["updated_at"] = record.updated_at.isoformat() if record.updated_at else None
+    out["owner_id"] = record.owner_id
     return out
 
 

@@ -1,0 +1,269 @@
+"""The editorial workflow: submissions, review, publication, audit, verification,
+saved searches.
+
+Status moves (DESIGN.md, Roles):
+
+- a member saves a draft or submits it for review (``draft`` → ``in_review``); they
+  edit only their own records while these are ``draft``;
+- an editor requests changes (back to ``draft``, with a comment the submitter
+  sees), publishes (``published``) or archives (``archived``), and may edit any
+  record;
+- twice a year the submitter confirms a published record is still correct
+  (``last_verified`` becomes today).
+
+Every change goes through :func:`registry.records.upsert`, so it bumps the version
+and appends to the change feed, and writes one audit entry (who, when, which
+fields, old → new).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry, Innovation, ReviewComment, SavedSearch, User, VerificationReminder
+from .records import RECORD_FIELDS, upsert
+from .schemas import InnovationSchema
+from .taxonomy import load_taxonomy
+
+EDITOR_ROLES = ("editor", "admin")
+VERIFY_AFTER_DAYS = 182
+"""A published record is due for verification after about six months (issue #8)."""
+
+
+class EditorialError(ValueError):
+    """A workflow step that is not allowed (message for people)."""
+
+
+class Forbidden(EditorialError):
+    """The user may not do this to this record."""
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _audit(session: Session, record_id: str, actor: str, action: str, old: dict, new: dict):
+    changes = {
+        name: [_jsonable(old.get(name)), _jsonable(new.get(name))]
+        for name in RECORD_FIELDS
+        if old.get(name) != new.get(name)
+    }
+    session.add(
+        AuditEntry(
+            record_id=record_id,
+            at=dt.datetime.now(dt.UTC),
+            actor=actor,
+            action=action,
+            changes=changes,
+        )  # fmt: skip
+    )
+    return changes
+
+
+def _current(session: Session, record_id: str) -> Innovation:
+    record = session.get(Innovation, record_id)
+    if record is None:
+        raise EditorialError(f"no innovation {record_id!r}")
+    return record
+
+
+def _loaded(record: Innovation) -> dict:
+    return {name: getattr(record, name) for name in RECORD_FIELDS}
+
+
+def is_editor(user: User) -> bool:
+    """Editors and administrators review and edit any record."""
+    return user.role in EDITOR_ROLES
+
+
+def may_edit(user: User, record: Innovation) -> bool:
+    """Editors edit any record; a member edits their own record while it is a draft."""
+    return is_editor(user) or (record.owner_id == user.id and record.status == "draft")
+
+
+def save_submission(session: Session, user: User, raw: dict, submit: bool) -> Innovation:
+    """Create or edit a submission from form data.
+
+    Args:
+        user: the submitter (or an editor).
+        raw: field values as the form sends them (validated by
+            :class:`~registry.schemas.InnovationSchema`, the import's schema).
+        submit: True sends it for review; False keeps (or makes) it a draft.
+    Returns:
+        the saved record.
+    Raises:
+        marshmallow.ValidationError: field-level errors (``messages``).
+        Forbidden: the user may not edit this record.
+    """
+    schema = InnovationSchema(taxonomy=load_taxonomy(session))
+    record = session.get(Innovation, raw.get("id"))
+    if record is not None and not may_edit(user, record):
+        raise Forbidden("you may only change your own drafts")
+    status = "in_review" if submit else "draft"
+    if record is not None and is_editor(user) and record.status in ("published", "archived"):
+        status = record.status  # an editor's fix does not unpublish
+    data = schema.load({**raw, "status": status})
+    old = _loaded(record) if record else {}
+    outcome = upsert(session, data)
+    saved = session.get(Innovation, data["id"])
+    if outcome == "created":
+        saved.owner_id = user.id
+    if outcome != "unchanged":
+        _audit(session, saved.id, user.email, "submit" if submit else "save", old, data)
+    return saved
+
+
+def set_status(
+    session: Session, editor: User, record_id: str, status: str, action: str
+) -> Innovation:
+    """Change a record's status as an editor (publish, archive, back to draft)."""
+    if not is_editor(editor):
+        raise Forbidden("only editors change the status")
+    record = _current(session, record_id)
+    old = _loaded(record)
+    data = {**old, "status": status}
+    if status == "published" and not data.get("last_verified"):
+        data["last_verified"] = dt.date.today()
+    upsert(session, data)
+    _audit(session, record_id, editor.email, action, old, data)
+    return record
+
+
+def publish(session: Session, editor: User, record_id: str) -> Innovation:
+    """Publish a record (it enters the public index through the change feed)."""
+    return set_status(session, editor, record_id, "published", "publish")
+
+
+def archive(session: Session, editor: User, record_id: str) -> Innovation:
+    """Archive a record (it leaves the public index, members still find it)."""
+    return set_status(session, editor, record_id, "archived", "archive")
+
+
+def request_changes(session: Session, editor: User, record_id: str, comment: str) -> Innovation:
+    """Send a submission back to its submitter as a draft, with ``comment``."""
+    comment = comment.strip()
+    if not comment:
+        raise EditorialError("write what should change")
+    record = set_status(session, editor, record_id, "draft", "request_changes")
+    session.add(ReviewComment(record_id=record_id, at=dt.datetime.now(dt.UTC),
+                              author=editor.email, text=comment))  # fmt: skip
+    return record
+
+
+def review_queue(session: Session) -> list[Innovation]:
+    """Submissions waiting for review, oldest change first."""
+    return list(
+        session.scalars(
+            select(Innovation)
+            .where(Innovation.status == "in_review")
+            .order_by(Innovation.updated_at)
+        )
+    )
+
+
+def submissions_of(session: Session, user: User) -> list[Innovation]:
+    """The records a user submitted, newest change first."""
+    return list(
+        session.scalars(
+            select(Innovation).where(Innovation.owner_id == user.id)
+            .order_by(Innovation.updated_at.desc())
+        )
+    )  # fmt: skip
+
+
+def comments_for(session: Session, record_id: str) -> list[ReviewComment]:
+    """Review comments on a record, oldest first."""
+    return list(
+        session.scalars(
+            select(ReviewComment).where(ReviewComment.record_id == record_id)
+            .order_by(ReviewComment.at)
+        )
+    )  # fmt: skip
+
+
+def audit_log(session: Session, record_id: str) -> list[AuditEntry]:
+    """Every recorded change of a record, newest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        )
+    )  # fmt: skip
+
+
+def cycle_of(day: dt.date) -> str:
+    """The half-year verification cycle of ``day``: ``2026-H1`` or ``2026-H2``."""
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+def verification_backlog(session: Session, today: dt.date) -> list[Innovation]:
+    """Published records not verified for more than :data:`VERIFY_AFTER_DAYS` days."""
+    limit = today - dt.timedelta(days=VERIFY_AFTER_DAYS)
+    return list(
+        session.scalars(
+            select(Innovation)
+            .where(Innovation.status == "published")
+            .where((Innovation.last_verified.is_(None)) | (Innovation.last_verified < limit))
+            .order_by(Innovation.last_verified, Innovation.id)
+        )
+    )
+
+
+def reminder_address(session: Session, record: Innovation) -> str | None:
+    """Whom to ask: the submitting user, else the record's contact e-mail."""
+    if record.owner_id:
+        owner = session.get(User, record.owner_id)
+        if owner:
+            return owner.email
+    return (record.contact or {}).get("email")
+
+
+def due_reminders(session: Session, today: dt.date) -> list[tuple[Innovation, str]]:
+    """``(record, address)`` for backlog records not yet reminded in this cycle."""
+    cycle = cycle_of(today)
+    sent = set(
+        session.scalars(
+            select(VerificationReminder.record_id).where(VerificationReminder.cycle == cycle)
+        )
+    )
+    out = []
+    for record in verification_backlog(session, today):
+        address = reminder_address(session, record)
+        if record.id not in sent and address:
+            out.append((record, address))
+    return out
+
+
+def mark_reminded(session: Session, record_id: str, address: str, today: dt.date) -> None:
+    """Record that the reminder of this cycle went out (never twice per cycle)."""
+    session.add(VerificationReminder(record_id=record_id, cycle=cycle_of(today), sent_to=address,
+                                     sent_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+
+
+def confirm_verified(session: Session, record_id: str, actor: str, today: dt.date) -> Innovation:
+    """The submitter confirmed the record: ``last_verified`` becomes ``today``."""
+    record = _current(session, record_id)
+    old = _loaded(record)
+    data = {**old, "last_verified": today}
+    upsert(session, data)
+    _audit(session, record_id, actor, "verify", old, data)
+    return record
+
+
+def save_search(session: Session, user: User, name: str, query: str, weekly: bool) -> SavedSearch:
+    """Save a search (its URL query string) for a member."""
+    name = name.strip()[:200]
+    if not name:
+        raise EditorialError("give the search a name")
+    if len(query) > 2000:
+        raise EditorialError("this search is too long to save")
+    saved = SavedSearch(user_id=user.id, name=name, query=query, weekly=weekly,
+                        created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    session.add(saved)
+    session.flush()
+    return saved
