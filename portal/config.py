@@ -7,6 +7,11 @@
 | ``OPENSEARCH_URL`` | ``http://127.0.0.1:9200`` | the search cluster |
 | ``INDEX_PREFIX`` | empty | prefix of aliases and indices |
 | ``SEARCH_TIMEOUT_S`` | ``5`` | per-request OpenSearch timeout, seconds |
+| ``SMTP_URL`` | empty | mail server, e.g. ``smtp://127.0.0.1:8025`` |
+| ``MAIL_FROM`` | ``noreply@innovatiebieb.example`` | sender of reminders and digests |
+| ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of links in mails |
+| ``COMMUNITY_FORMERLY_DAYS`` | ``365`` | days a merged/renamed community's facet label
+  shows "(voorheen …)" |
 | ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
   plain-HTTP development; ``make run`` sets it) |
 """
@@ -42,6 +47,10 @@ def from_env() -> dict:
         "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200"),
         "INDEX_PREFIX": os.environ.get("INDEX_PREFIX", ""),
         "SEARCH_TIMEOUT_S": float(os.environ.get("SEARCH_TIMEOUT_S", "5")),
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Innovatiebieb <noreply@innovatiebieb.example>"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "COMMUNITY_FORMERLY_DAYS": int(os.environ.get("COMMUNITY_FORMERLY_DAYS", "365")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "JSON_SORT_KEYS": False,
     }

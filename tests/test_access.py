@@ -203,7 +203,38 @@ MATRIX = {
     ("GET", "/login"): dict.fromkeys(("anonymous", *ROLES), 200),
     ("POST", "/logout"): dict.fromkeys(("anonymous", *ROLES), 302),
     ("GET", "/static/style.css"): dict.fromkeys(("anonymous", *ROLES), 200),
-}
+    # administrators re-map communities (issue #6); empty POSTs are refused with 400
+    ("GET", "/beheer/communities"): {"anonymous": 302, **dict.fromkeys(ROLES[:3], 403),
+                                     "admin": 200},
+    ("POST", "/beheer/communities/voorbeeld"): {"anonymous": 302,
+                                                **dict.fromkeys(ROLES[:3], 403), "admin": 400},
+    ("POST", "/beheer/communities/toepassen"): {"anonymous": 302,
+                                                **dict.fromkeys(ROLES[:3], 403), "admin": 400},
+    ("POST", "/beheer/communities/ongedaan"): {"anonymous": 302,
+                                               **dict.fromkeys(ROLES[:3], 403), "admin": 400},
+    # members submit (issue #8)
+    ("GET", "/innovaties/nieuw"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
+    ("GET", "/innovaties/kanarie-gepubliceerd/bewerken"): {
+        "anonymous": 302, "member": 403, "editor": 200, "analyst": 403, "admin": 200},
+    ("GET", "/mijn/inzendingen"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
+    ("GET", "/mijn/zoekopdrachten"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
+    ("GET", "/innovaties/kanarie-gepubliceerd/controleren/vals"): dict.fromkeys(
+        ("anonymous", *ROLES), 400),
+    ("GET", "/zoekopdrachten/afmelden/vals"): dict.fromkeys(("anonymous", *ROLES), 400),
+    # editors review (issue #8)
+    ("GET", "/redactie"): {"anonymous": 302, "member": 403, "editor": 200, "analyst": 403,
+                           "admin": 200},
+    ("GET", "/redactie/kanarie-gepubliceerd"): {"anonymous": 302, "member": 403, "editor": 200,
+                                                "analyst": 403, "admin": 200},
+    ("POST", "/redactie/kanarie-gepubliceerd/onbekend"): {
+        "anonymous": 302, "member": 403, "editor": 404, "analyst": 403, "admin": 404},
+    ("GET", "/statistieken"): {"anonymous": 302, "member": 403, "editor": 403,
+                               "analyst": 200, "admin": 200},
+    ("GET", "/statistieken/export.csv?view=facet-phase"): {
+        "anonymous": 302, "member": 403, "editor": 403, "analyst": 200, "admin": 200},
+    ("GET", "/api/v1/stats"): {"anonymous": 401, "member": 403, "editor": 403,
+                               "analyst": 200, "admin": 200},
+}  # fmt: skip
 
 
 def _rule_of(app, method: str, path: str) -> str:

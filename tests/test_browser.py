@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -38,16 +39,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_url(loaded):
-    """The portal under gunicorn on a free loopback port, against the shared index."""
+@contextmanager
+def serve(database_url: str, opensearch_url: str, prefix: str):
+    """The portal under gunicorn on a free loopback port; yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": loaded["url"],
-        "OPENSEARCH_URL": loaded["opensearch_url"],
-        "INDEX_PREFIX": loaded["names"].prefix,
+        "DATABASE_URL": database_url,
+        "OPENSEARCH_URL": opensearch_url,
+        "INDEX_PREFIX": prefix,
         "SECRET_KEY": "browser-test",
+        "SESSION_COOKIE_SECURE": "0",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
@@ -65,9 +67,42 @@ def live_url(loaded):
     else:
         proc.kill()
         pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def live_url(loaded):
+    """The portal against the shared, read-only index."""
+    with serve(loaded["url"], loaded["opensearch_url"], loaded["names"].prefix) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory, client, opensearch_url):
+    """A portal over its own registry and index, with an admin, an editor and a member,
+    for tests that change data."""
+    from indexer.client import IndexNames
+    from indexer.rebuild import rebuild
+    from registry.db import transaction
+    from registry.records import import_jsonl
+    from registry.users import create_user
+
+    from .conftest import DATA_FILE, RUN_ID, make_registry
+
+    url, factory = make_registry(tmp_path_factory.mktemp("workflow"))
+    import_jsonl(factory, DATA_FILE)
+    with transaction(factory) as session:
+        for role in ("admin", "editor", "member"):
+            create_user(session, f"{role}@bieb.example", role, "browser-wachtwoord")
+    names = IndexNames(f"t{RUN_ID}-browserflow-")
+    rebuild(client, factory, names)
+    with serve(url, opensearch_url, names.prefix) as base:
+        yield {"url": base, "factory": factory}
+    client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +241,50 @@ def test_member_logs_in_and_sees_restricted_fields(browser, live_url, loaded):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "detail-member-nl.png"), full_page=True)
     assert _axe_violations(page) == []
+
+
+def _login(browser, base: str, email: str):
+    page = _page(browser)
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill("browser-wachtwoord")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Inloggen").click()
+    return page
+
+
+def test_admin_merges_two_communities_with_a_preview(browser, workflow):
+    page = _login(browser, workflow["url"], "admin@bieb.example")
+    page.goto(f"{workflow['url']}/beheer/communities")
+    page.locator("#merge-mediawijsheid").check()
+    page.locator("#merge-digitale-bibliotheek").check()
+    page.locator("#merge-target").fill("digitaal-en-mediawijs")
+    page.locator("#merge-nl").fill("Digitaal en mediawijs")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voorbeeld samenvoegen").click()
+    assert "Voorbeeld: merge" in page.content()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-merge-preview-nl.png"), full_page=True)
+    assert _axe_violations(page) == []
+    with page.expect_navigation():
+        page.get_by_role("button", name="Uitvoeren").click()
+    assert "is uitgevoerd" in page.content()
+    page.screenshot(path=str(SHOTS / "admin-merge-applied-nl.png"), full_page=True)
+    assert _axe_violations(page) == []
+
+
+def test_member_form_errors_and_editor_queue(browser, workflow):
+    page = _login(browser, workflow["url"], "member@bieb.example")
+    page.goto(f"{workflow['url']}/innovaties/nieuw")
+    page.locator("#f-summary").fill("Een samenvatting die blijft staan.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Indienen ter beoordeling").click()
+    assert "Verbeter deze velden" in page.content()
+    assert page.locator("#f-summary").input_value() == "Een samenvatting die blijft staan."
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "submission-errors-nl.png"), full_page=True)
+    assert _axe_violations(page) == []
+    editor = _login(browser, workflow["url"], "editor@bieb.example")
+    editor.goto(f"{workflow['url']}/redactie")
+    editor.screenshot(path=str(SHOTS / "editor-queue-nl.png"), full_page=True)
+    assert _axe_violations(editor) == []

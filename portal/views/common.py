@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
+import datetime as dt
+import time
+
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +13,10 @@ from flask_login import current_user
 from ..backends import backends
 from ..search import service
 from ..search.params import SearchRequest, parse_search_args
+from ..stats.service import record_public_search
+
+LOGGED_ENDPOINTS = ("public.search_page", "api.search")
+"""Searches recorded for analytics (issue #7): the search page and the search API."""
 
 
 def audience() -> str:
@@ -61,6 +68,16 @@ def run_search(search_request: SearchRequest | None = None) -> tuple[SearchReque
     taxonomy = be.taxonomy()
     search_request = search_request or parse_request()
     lang = current_lang()
-    result = service.search(be.search, be.names, audience(), search_request, taxonomy, lang)
+    days = current_app.config["COMMUNITY_FORMERLY_DAYS"]
+    since = dt.date.today() - dt.timedelta(days=days)
+    started = time.perf_counter()
+    result = service.search(
+        be.search, be.names, audience(), search_request, taxonomy, lang, formerly_since=since
+    )
+    took_ms = round((time.perf_counter() - started) * 1000)
     result["notices"] = renamed_notices(result.pop("renamed"), lang)
+    # anonymous searches only (no person behind a log row), first page only (paging
+    # through one result list is not a new search)
+    if audience() == "public" and request.endpoint in LOGGED_ENDPOINTS and search_request.page == 1:
+        record_public_search(search_request, result["total"], took_ms)
     return search_request, result
