@@ -92,6 +92,30 @@ def build_spec() -> dict:
                                   "content": {"application/json": {"schema": "Autocomplete"}}}},
         }},
     )  # fmt: skip
+    facet_names = [facet.name for facet in FACETS]
+    spec.path(
+        path="/api/v1/stats",
+        operations={"get": {
+            "summary": "Facet statistics of a result set (analysts and admins)",
+            "description": "Counts per facet, a cross-tab of two facets, trends per "
+                           "quarter, the verification backlog and search analytics; "
+                           "narrowed by the same parameters as the search.",
+            "parameters": [*search_params,
+                {"name": "rows", "in": "query", "schema": {"type": "string", "enum": facet_names}},
+                {"name": "columns", "in": "query",
+                 "schema": {"type": "string", "enum": facet_names}},
+                {"name": "month", "in": "query", "description": "YYYY-MM (search analytics)",
+                 "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}],
+            "responses": {
+                "200": {"description": "statistics (JSON object)"},
+                "400": error,
+                "401": {"description": "not logged in",
+                        "content": {"application/json": {"schema": "Error"}}},
+                "403": {"description": "not an analyst or admin",
+                        "content": {"application/json": {"schema": "Error"}}},
+            },
+        }},
+    )  # fmt: skip
     spec.path(
         path="/api/v1/innovations/{id}",
         operations={"get": {

@@ -308,3 +308,4 @@ def test_openapi_lists_every_facet_parameter(http):
 
     assert {f.url_param for f in FACETS} <= params
     assert "SearchResult" in spec["components"]["schemas"]
+    assert "/api/v1/stats" in spec["paths"]
