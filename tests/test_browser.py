@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import ROOT, published_records
+from .conftest import ROOT, published_records, serve_portal
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -33,51 +27,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve(database_url: str, opensearch_url: str, prefix: str):
-    """The portal under gunicorn on a free loopback port; yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "OPENSEARCH_URL": opensearch_url,
-        "INDEX_PREFIX": prefix,
-        "SECRET_KEY": "browser-test",
-        "SESSION_COOKIE_SECURE": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--no-control-socket", "portal:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def live_url(loaded):
     """The portal against the shared, read-only index."""
-    with serve(loaded["url"], loaded["opensearch_url"], loaded["names"].prefix) as url:
+    with serve_portal(loaded["url"], loaded["opensearch_url"], loaded["names"].prefix) as url:
         yield url
 
 
@@ -100,7 +53,7 @@ def workflow(tmp_path_factory, client, opensearch_url):
             create_user(session, f"{role}@bieb.example", role, "browser-wachtwoord")
     names = IndexNames(f"t{RUN_ID}-browserflow-")
     rebuild(client, factory, names)
-    with serve(url, opensearch_url, names.prefix) as base:
+    with serve_portal(url, opensearch_url, names.prefix) as base:
         yield {"url": base, "factory": factory}
     client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
 

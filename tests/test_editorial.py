@@ -25,7 +25,7 @@ from registry.models import Innovation, SavedSearch
 from registry.records import import_jsonl
 from registry.users import create_user
 
-from .conftest import DATA_FILE
+from .conftest import DATA_FILE, free_port
 
 PASSWORD = "een-lang-wachtwoord"
 FORM = {
@@ -45,12 +45,6 @@ FORM = {
     "contact_name": "Petra Proef",
     "contact_email": "petra@proef.example",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

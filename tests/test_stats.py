@@ -14,11 +14,6 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -30,7 +25,7 @@ from registry.models import SearchLogEntry
 from registry.search_log import log_search
 from registry.users import create_user
 
-from .conftest import ROOT, TAXONOMY_FILE, make_registry, read_data
+from .conftest import ROOT, TAXONOMY_FILE, make_registry, read_data, serve_portal
 from .test_access import PASSWORD, browser_for
 
 TAXONOMY = json.loads(TAXONOMY_FILE.read_text("utf-8"))
@@ -875,43 +870,12 @@ CHARTED = 10
 priority, added per quarter, provinces."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_url(site, loaded):
-    """The portal under gunicorn on a free loopback port, against ``site``'s registry."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": site["url"],
-        "OPENSEARCH_URL": loaded["opensearch_url"],
-        "INDEX_PREFIX": loaded["names"].prefix,
-        "SECRET_KEY": "stats-browser-test",
-        "SESSION_COOKIE_SECURE": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--no-control-socket", "portal:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    """The portal under gunicorn against ``site``'s registry and the shared index."""
+    with serve_portal(site["url"], loaded["opensearch_url"], loaded["names"].prefix,
+                      "stats-browser-test") as url:  # fmt: skip
+        yield url
 
 
 def _log_in(browser, live_url, bypass_csp=False, locale="nl-NL"):

@@ -64,9 +64,19 @@ def shape_facet(
         {"value": v, "label": label(v), "count": c, "selected": v in selected}
         for v, c in counts.items()
     ]
+    return sort_facet_values(facet, values, taxonomy)
+
+
+def sort_facet_values(facet: Facet, values: list[dict], taxonomy: Taxonomy) -> list[dict]:
+    """Order facet values in place and return them (DESIGN.md, "Facets").
+
+    Ordered vocabularies (phase, evidence level) keep the vocabulary's order, with
+    values outside it (such as "unknown") last; other facets sort by count (high
+    first), then label, then value. ``values`` are dicts with ``value``, ``label``
+    and ``count``.
+    """
     if facet.ordered:
         order = {t.id: t.position for t in taxonomy.terms(facet.vocabulary)}
-        # unknown values (and "unknown") go last
         values.sort(key=lambda item: (order.get(item["value"], 10**6), item["value"]))
     else:
         values.sort(key=lambda item: (-item["count"], item["label"].casefold(), item["value"]))

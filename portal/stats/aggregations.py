@@ -26,6 +26,7 @@ from registry.taxonomy import Taxonomy
 from ..search.facets import FACETS, FACETS_BY_NAME, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
 from ..search.params import SearchRequest
 from ..search.query import ResolvedFilters, facet_filters, resolve_filters, text_fields, text_query
+from ..search.results import sort_facet_values
 
 STATS_AUDIENCE = "members"
 """Statistics run on ``innovations-members`` (published and archived innovations):
@@ -252,12 +253,7 @@ def ordered_values(facet: Facet, counts: dict[str, int], taxonomy: Taxonomy, lan
         {"value": v, "label": value_label(facet, v, taxonomy, lang), "count": c}
         for v, c in counts.items()
     ]
-    if facet.ordered:
-        position = {term.id: term.position for term in taxonomy.terms(facet.vocabulary)}
-        items.sort(key=lambda item: (position.get(item["value"], 10**6), item["value"]))
-    else:
-        items.sort(key=lambda item: (-item["count"], item["label"].casefold(), item["value"]))
-    return items
+    return sort_facet_values(facet, items, taxonomy)
 
 
 def shape_crosstab(agg: dict, rows: Facet, columns: Facet, taxonomy: Taxonomy, lang: str) -> dict:
