@@ -80,3 +80,11 @@ def test_evidence_choices_count_every_level_at_or_above(http):
     match = re.search(r'>ten minste 1: [^<]*<span class="count">\((\d+)\)</span>', html)
     assert match and int(match.group(1)) == at_least_one
     assert 'name="evidence_min" value="" checked' in html
+
+
+def test_a_page_past_the_result_window_shows_a_message_not_an_error(http):
+    response = http.get("/zoeken?page=5000&size=20")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Pagina 5000 bestaat niet" in html
+    assert http.get("/api/v1/search?page=5000&size=20").status_code == 400

@@ -8,10 +8,11 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from ..backends import backends
+from ..errors import PARAM_MESSAGES
 from ..exports import FEED_SIZE, atom_feed, opensearch_description
 from ..search import service
 from ..search.facets import FACETS
-from ..search.params import MAX_RESULT_WINDOW
+from ..search.params import DEFAULT_SIZE, MAX_RESULT_WINDOW, SearchParamError, parse_search_args
 from .common import audience, current_lang, parse_request, run_search
 
 bp = Blueprint("public", __name__)
@@ -30,18 +31,27 @@ def search_page():
     A page past the last one shows the last page with a message instead of an
     empty list (issue #3, "Paging").
     """
-    search_request, result = run_search()
+    beyond_window = False
+    try:
+        search_request, result = run_search()
+    except SearchParamError as exc:
+        if exc.code != "page_out_of_range":
+            raise
+        # past the result window: continue from the deepest page that can be shown
+        beyond_window = True
+        args = request.args.copy()
+        args["page"] = str(MAX_RESULT_WINDOW // int(args.get("size") or DEFAULT_SIZE))
+        search_request, result = run_search(parse_search_args(args, backends().taxonomy()))
     last_page = last_page_of(result["total"], search_request.size)
+    asked = request.args.get("page", "")
     if search_request.page > last_page and result["total"]:
-        asked = search_request.page
         search_request, result = run_search(replace(search_request, page=last_page))
         result["notices"].append(
-            _(
-                "Page %(asked)d does not exist; this is the last page, %(last)d.",
-                asked=asked,
-                last=last_page,
-            )
-        )
+            _("Page %(asked)s does not exist; this is the last page, %(last)d.",
+              asked=asked, last=last_page)
+        )  # fmt: skip
+    elif beyond_window:
+        result["notices"].append(str(PARAM_MESSAGES["page_out_of_range"]))
     return render_template(
         "search.html",
         req=search_request,
