@@ -10,6 +10,7 @@
 | ``SMTP_URL`` | empty | mail server, e.g. ``smtp://127.0.0.1:8025`` |
 | ``MAIL_FROM`` | ``noreply@innovatiebieb.example`` | sender of reminders and digests |
 | ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of links in mails |
+| ``TAXONOMY_CHECK_S`` | ``1`` | how often (s) a process checks for taxonomy changes |
 | ``COMMUNITY_FORMERLY_DAYS`` | ``365`` | days a merged/renamed community's facet label
   shows "(voorheen …)" |
 | ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
@@ -50,6 +51,7 @@ def from_env() -> dict:
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Innovatiebieb <noreply@innovatiebieb.example>"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "TAXONOMY_CHECK_S": float(os.environ.get("TAXONOMY_CHECK_S", "1")),
         "COMMUNITY_FORMERLY_DAYS": int(os.environ.get("COMMUNITY_FORMERLY_DAYS", "365")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "JSON_SORT_KEYS": False,

@@ -62,7 +62,7 @@ def world(client, registry, names, opensearch_url):
     rebuild(client, factory, names)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
                       "INDEX_PREFIX": names.prefix, "WTF_CSRF_ENABLED": False,
-                      "COMMUNITY_FORMERLY_DAYS": 36500})  # fmt: skip
+                      "COMMUNITY_FORMERLY_DAYS": 36500, "TAXONOMY_CHECK_S": 0})  # fmt: skip
     return {"factory": factory, "names": names, "http": app.test_client(), "url": url}
 
 
