@@ -1,0 +1,308 @@
+"""Search latency: the portal under gunicorn over HTTP against the identical query
+bodies sent straight to OpenSearch.
+
+The query mix is fixed by a seed: text (none, one word, two words, a word being typed)
+with 0–3 facets, some with two values in one facet (disjunctive: OR within a facet),
+and a sort. Each query is one URL for the portal (``/api/v1/search?…``); the raw side
+parses the same URL with :func:`portal.search.params.parse_search_args` and sends
+:func:`portal.search.query.build_search_body`'s body to the public alias, which is
+exactly what the portal sends.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from opensearchpy import OpenSearch
+from werkzeug.datastructures import MultiDict
+
+from indexer.client import IndexNames
+from portal.search.params import parse_search_args
+from portal.search.query import build_search_body
+from registry.taxonomy import Taxonomy
+
+from .stats import percentile, ratio, summarize
+
+SORTS = ("relevance", "newest", "title", "evidence")
+FACET_FIELDS = {
+    "priority": "priorities",
+    "community": "communities",
+    "phase": "phase",
+    "type": "innovation_type",
+    "target": "target_groups",
+    "province": "province",
+    "evidence_min": "evidence_level",
+    "programme": "programmes",
+}
+"""URL parameter → record field the value is taken from."""
+MIN_WORD_CHARS = 5
+"""Query words are at least this long, which keeps Dutch stop words out."""
+REQUEST_TIMEOUT_S = 30
+ROUNDS = 6
+"""Alternating rounds per concurrency level (raw first, portal first, …)."""
+
+Query = list[tuple[str, str]]
+
+
+def _query_words(records: list[dict]) -> tuple[list[str], list[int]]:
+    """Title and keyword words of the real records with their frequencies."""
+    counts: Counter = Counter()
+    for record in records:
+        text = " ".join([record["title"], *record.get("keywords", [])]).lower()
+        counts.update(w for w in re.findall(r"\w+", text) if len(w) >= MIN_WORD_CHARS)
+    words = sorted(counts)
+    return words, [counts[w] for w in words]
+
+
+def _text(kind: int, words: tuple[list[str], list[int]], rng: random.Random) -> str:
+    vocabulary, weights = words
+    picked = rng.choices(vocabulary, weights=weights, k=2)
+    if kind == 1:
+        return picked[0]
+    if kind == 2:
+        return " ".join(picked)
+    if kind == 3:  # a word being typed: the prefix completion path
+        return picked[0][: max(3, len(picked[0]) - 3)]
+    return ""
+
+
+def _facet_values(param: str, template: dict, records: list[dict], rng: random.Random, two: bool):
+    value = template[FACET_FIELDS[param]]
+    if param == "evidence_min":
+        return [] if value is None else [str(value)]
+    values = list(value) if isinstance(value, list) else [value]
+    if not values:
+        return []
+    chosen = [rng.choice(values)]
+    if two:  # a second value of the same facet from another record: OR within the facet
+        other = rng.choice(records)[FACET_FIELDS[param]]
+        other_values = other if isinstance(other, list) else [other]
+        extra = [v for v in other_values if v not in chosen]
+        chosen += extra[:1]
+    return chosen
+
+
+def query_mix(records: list[dict], count: int, seed: int) -> list[Query]:
+    """``count`` URL parameter lists; every text kind meets every facet count (0–3).
+
+    Facet values come from one real record (a combination that exists); every second
+    query with facets selects two values of its first facet (disjunctive faceting).
+    """
+    rng = random.Random(seed)
+    words = _query_words(records)
+    mix: list[Query] = []
+    for number in range(count):
+        template = rng.choice(records)
+        kind, facet_count = number % 4, (number // 4) % 4
+        q = _text(kind, words, rng)
+        args: Query = [("q", q)] if q else []
+        params = [p for p in FACET_FIELDS if template[FACET_FIELDS[p]] not in (None, [])]
+        for index, param in enumerate(rng.sample(params, min(facet_count, len(params)))):
+            two = index == 0 and number % 2 == 1 and param != "evidence_min"
+            args += [(param, v) for v in _facet_values(param, template, records, rng, two)]
+        sort = rng.choice(SORTS if q else SORTS[1:] + (None,))
+        if sort:
+            args.append(("sort", sort))
+        mix.append(args)
+    return mix
+
+
+def query_url(args: Query) -> str:
+    """The portal path of one query of the mix."""
+    return f"/api/v1/search?{urlencode(args)}"
+
+
+def query_body(args: Query, taxonomy: Taxonomy) -> dict:
+    """The body the portal sends to OpenSearch for ``args`` (public audience)."""
+    body, _resolved = build_search_body(parse_search_args(MultiDict(args), taxonomy), taxonomy)
+    return body
+
+
+@dataclass
+class LoadResult:
+    """Latencies (ms) of the successful requests, by query index, and the failures."""
+
+    latencies: list[tuple[int, float]] = field(default_factory=list)
+    failed: int = 0
+    errors: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def ms(self) -> list[float]:
+        """All successful latencies in ms."""
+        return [ms for _, ms in self.latencies]
+
+
+def portal_sender(base_url: str) -> Callable[[str], dict]:
+    """A function that GETs a path from the portal and returns the parsed JSON.
+
+    Raises (from the returned function):
+        RuntimeError: the answer was not 200 (the message holds the status).
+    """
+    parts = urlsplit(base_url)
+
+    def send(path: str) -> dict:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}")
+        return json.loads(data)
+
+    return send
+
+
+def run_load(
+    send: Callable[[int], object],
+    requests: int,
+    queries: int,
+    concurrency: int,
+    max_s: float,
+    start: int = 0,
+) -> LoadResult:
+    """Send ``requests`` requests, cycling through ``queries`` query indexes, from
+    ``concurrency`` threads; stops early after ``max_s`` seconds.
+
+    ``send(i)`` performs query ``i`` and raises on failure; request ``n`` is query
+    ``(start + n) % queries``.
+    """
+    result = LoadResult()
+    lock = threading.Lock()
+    jobs = iter(range(start, start + requests))
+    deadline = time.monotonic() + max_s
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                job = next(jobs, None)
+            if job is None:
+                return
+            started = time.perf_counter()
+            try:
+                send(job % queries)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, not raised
+                with lock:
+                    result.failed += 1
+                    result.errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                result.latencies.append((job % queries, elapsed))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for _ in range(concurrency):
+            pool.submit(worker)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def describe(load: LoadResult) -> dict:
+    """Percentiles (ms), failures, throughput (requests/s) and the commonest errors."""
+    out = summarize(load.ms)
+    out["failed"] = load.failed
+    out["throughput_rps"] = round(len(load.latencies) / load.seconds, 1) if load.seconds else None
+    out["errors"] = dict(load.errors.most_common(3))
+    return out
+
+
+def _per_query_ratio(portal: LoadResult, raw: LoadResult) -> float | None:
+    """Median over queries of (portal p50 ÷ raw p50) for the same query."""
+    by_query: dict[int, tuple[list[float], list[float]]] = {}
+    for index, ms in portal.latencies:
+        by_query.setdefault(index, ([], []))[0].append(ms)
+    for index, ms in raw.latencies:
+        by_query.setdefault(index, ([], []))[1].append(ms)
+    ratios = [percentile(p, 50) / percentile(r, 50) for p, r in by_query.values() if p and r]
+    return round(percentile(ratios, 50), 3) if ratios else None
+
+
+def _merge(total: LoadResult, part: LoadResult) -> None:
+    total.latencies += part.latencies
+    total.failed += part.failed
+    total.errors.update(part.errors)
+    total.seconds += part.seconds
+
+
+def _alternating(raw_send, portal_send, requests, queries, concurrency, max_s):
+    """Both sides in :data:`ROUNDS` rounds that alternate which side goes first, so a
+    change in the machine's other load hits both alike; returns ``(raw, portal)``."""
+    raw, portal = LoadResult(), LoadResult()
+    rounds = max(1, min(ROUNDS, requests))
+    start = 0
+    for number in range(rounds):
+        count = requests // rounds + (number < requests % rounds)
+        sides = [(raw_send, raw), (portal_send, portal)]
+        for send, total in sides if number % 2 == 0 else sides[::-1]:
+            _merge(total, run_load(send, count, queries, concurrency, max_s / rounds, start))
+        start += count
+    return raw, portal
+
+
+def measure_search(
+    base_url: str,
+    client: OpenSearch,
+    names: IndexNames,
+    taxonomy: Taxonomy,
+    mix: list[Query],
+    requests: int,
+    levels: tuple[int, ...],
+    max_s: float,
+) -> dict:
+    """Latency of the mix through the portal and raw, at each concurrency in ``levels``.
+
+    Every query is sent once to each side first (not measured: warms caches, and counts
+    queries without hits, for which the portal also asks for suggestions). Per level
+    each side gets ``requests`` requests, in :data:`ROUNDS` alternating rounds.
+
+    Returns:
+        ``{"queries": [url], "zero_hit_queries": int, "requests_per_level": int,
+        "levels": {"<c>": {"portal": {...}, "raw": {...}, "ratio_p50", "ratio_p95",
+        "per_query_p50_ratio_median"}}}`` with latencies in ms.
+    """
+    urls = [query_url(q) for q in mix]
+    bodies = [query_body(q, taxonomy) for q in mix]
+    alias = names.alias("public")
+    portal = portal_sender(base_url)
+
+    def raw_send(i: int) -> dict:
+        return client.search(index=alias, body=bodies[i])
+
+    def portal_send(i: int) -> dict:
+        return portal(urls[i])
+
+    zero_hits = sum(raw_send(i)["hits"]["total"]["value"] == 0 for i in range(len(mix)))
+    for i in range(len(mix)):
+        portal_send(i)
+    levels_out = {}
+    for concurrency in levels:
+        raw, via_portal = _alternating(raw_send, portal_send, requests, len(mix), concurrency,
+                                       max_s)  # fmt: skip
+        raw_d, portal_d = describe(raw), describe(via_portal)
+        levels_out[str(concurrency)] = {
+            "portal": portal_d,
+            "raw": raw_d,
+            "ratio_p50": ratio(portal_d["p50_ms"], raw_d["p50_ms"]),
+            "ratio_p95": ratio(portal_d["p95_ms"], raw_d["p95_ms"]),
+            "per_query_p50_ratio_median": _per_query_ratio(via_portal, raw),
+        }
+    return {
+        "queries": urls,
+        "zero_hit_queries": zero_hits,
+        "requests_per_level": requests,
+        "levels": levels_out,
+    }
