@@ -8,7 +8,7 @@ MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean reminders digests
+.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean reminders digests bench
 
 install: $(STAMP) $(MO)
 
@@ -65,6 +65,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) -m bench.run --size 10000
 
 reminders: install
 	$(VENV)/bin/flask --app portal editorial send-reminders

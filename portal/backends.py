@@ -23,12 +23,14 @@ from registry.taxonomy import Taxonomy, load_taxonomy
 
 @dataclass
 class Backends:
-    """The app's engine, session factory, OpenSearch client, index names, taxonomy."""
+    """The app's engine, session factories (``log_sessions``: short lock waits, for
+    search analytics), OpenSearch client, index names, taxonomy."""
 
     engine: Engine
     sessions: sessionmaker[Session]
     search: OpenSearch
     names: IndexNames
+    log_sessions: sessionmaker[Session] | None = None
     taxonomy_check_s: float = 1.0
     _taxonomy: Taxonomy | None = None
     _taxonomy_key: tuple | None = None
@@ -63,9 +65,13 @@ class Backends:
 def init_app(app: Flask) -> None:
     """Create the backends from ``app.config`` (no connection is opened yet)."""
     engine = make_engine(app.config.get("DATABASE_URL"))
+    # analytics writes wait at most 250 ms for a lock (a long taxonomy operation
+    # holds SQLite's write lock): a busy registry costs a log row, never a slow search
+    log_engine = make_engine(app.config.get("DATABASE_URL"), busy_timeout_ms=250)
     app.extensions["innovatiebieb"] = Backends(
         engine=engine,
         sessions=make_session_factory(engine),
+        log_sessions=make_session_factory(log_engine),
         search=make_client(app.config["OPENSEARCH_URL"], timeout_s=app.config["SEARCH_TIMEOUT_S"]),
         names=IndexNames(app.config["INDEX_PREFIX"]),
         taxonomy_check_s=float(app.config.get("TAXONOMY_CHECK_S", 1.0)),

@@ -43,6 +43,8 @@ def from_env() -> dict:
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # a form stays valid as long as the session: nobody loses a long text
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200"),

@@ -11,6 +11,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 from sqlalchemy.exc import OperationalError
@@ -70,6 +71,17 @@ def register_error_handlers(app: Flask) -> None:
             str(template) % {"value": exc.value, "field": exc.field} if template else exc.message
         )
         return _respond(400, exc.code, message, exc.field)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError):
+        return _respond(
+            400,
+            "csrf_failed",
+            _(
+                "This form has expired or was not sent from this site. Go back, reload "
+                "the page and send it again."
+            ),
+        )
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):

@@ -65,6 +65,7 @@ def sign(purpose: str, payload: dict) -> str:
 def unsign(purpose: str, token: str, max_age_s: int | None = None) -> dict | None:
     """The payload of a valid token, or None when forged, altered or expired."""
     try:
-        return _serializer(purpose).loads(token, max_age=max_age_s)
+        payload = _serializer(purpose).loads(token, max_age=max_age_s)
     except (SignatureExpired, BadSignature):
         return None
+    return payload if isinstance(payload, dict) else None

@@ -211,8 +211,21 @@ PATTERN_MESSAGES = (
 )  # fmt: skip
 
 
-def human_error(message: str) -> str:
-    """A schema message in the user's language where one is known."""
+def human_error(message: str, kind: str = "text", value="") -> str:
+    """A schema message in the user's language, worded for the field.
+
+    ``kind`` is the form field's kind (lists speak of choices, not characters) and
+    ``value`` what was typed (the schema's "between 1 and N" means "required" for an
+    empty field and "too long" for a filled one).
+    """
+    length = re.fullmatch(r"Length must be between (\d+) and (\d+)\.", message)
+    if length and kind in ("multi", "lines"):
+        return str(_l("Choose from %(a)s to %(b)s.", a=length[1], b=length[2]))
+    if length and value:
+        return str(_l("At most %(a)s characters.", a=length[2]))
+    unknown = re.fullmatch(r"unknown \w+ id: (.*)", message)
+    if unknown:
+        return str(_l("Unknown value: %(a)s.", a=unknown[1]))
     if message in VALIDATION_MESSAGES:
         return str(VALIDATION_MESSAGES[message])
     for pattern, template in PATTERN_MESSAGES:

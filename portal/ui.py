@@ -26,6 +26,30 @@ FACET_TITLES = {
     "programme": _l("Programme"),
 }
 
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "in_review": _l("In review"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+}
+
+ACTION_LABELS = {
+    "save": _l("saved"),
+    "submit": _l("submitted"),
+    "publish": _l("published"),
+    "archive": _l("archived"),
+    "request_changes": _l("changes requested"),
+    "verify": _l("confirmed as correct"),
+}
+
+TERM_STATUS_LABELS = {
+    "active": _l("active"),
+    "merged": _l("merged"),
+    "renamed": _l("renamed"),
+    "split": _l("split"),
+    "retired": _l("retired"),
+}
+
 SORT_LABELS = {
     "relevance": _l("Relevance"),
     "newest": _l("Newest first"),
@@ -74,7 +98,19 @@ def register(app: Flask) -> None:
                 for item in levels
             ]
 
+        def status_label(status: str) -> str:
+            return str(STATUS_LABELS.get(status, status))
+
+        def action_label(action: str) -> str:
+            return str(ACTION_LABELS.get(action, action))
+
+        def term_status_label(status: str) -> str:
+            return str(TERM_STATUS_LABELS.get(status, status))
+
         return {
+            "status_label": status_label,
+            "action_label": action_label,
+            "term_status_label": term_status_label,
             "at_least_counts": at_least_counts,
             "facet_title": facet_title,
             "value_label": value_label,
@@ -82,6 +118,17 @@ def register(app: Flask) -> None:
             "lang_switch_query": lang_switch_query,
             "lang": _lang(),
         }
+
+    @app.template_filter("show_value")
+    def show_value(value) -> str:
+        # audit values: lists joined, empty shown as a dash, dicts as name/e-mail
+        if value is None or value == [] or value == "":
+            return "–"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        if isinstance(value, dict):
+            return ", ".join(str(v) for v in value.values() if v)
+        return str(value)
 
     @app.template_filter("label_of")
     def label_of(value: str, vocabulary: str) -> str:

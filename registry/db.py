@@ -34,22 +34,29 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets the portal read while the indexer and importer write; the busy timeout
-    # makes concurrent writers wait instead of failing with "database is locked".
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def apply(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the portal read while the indexer and importer write; the busy
+        # timeout makes concurrent writers wait instead of failing with "locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return apply
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Create an engine for ``url`` (default: :func:`database_url`)."""
+def make_engine(url: str | None = None, busy_timeout_ms: int = 10_000) -> Engine:
+    """Create an engine for ``url`` (default: :func:`database_url`).
+
+    ``busy_timeout_ms``: how long a SQLite writer waits for another writer's lock
+    (ms); other databases ignore it.
+    """
     url = url or database_url()
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
 
 

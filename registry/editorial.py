@@ -118,13 +118,32 @@ def save_submission(session: Session, user: User, raw: dict, submit: bool) -> In
     return saved
 
 
+ALLOWED_MOVES = {
+    "publish": ("in_review", "archived"),
+    "archive": ("published",),
+    "request_changes": ("in_review",),
+}
+"""From which statuses each editor action may start (a draft is the submitter's
+until it is submitted)."""
+
+MAX_COMMENT_CHARS = 5000
+
+
 def set_status(
     session: Session, editor: User, record_id: str, status: str, action: str
 ) -> Innovation:
-    """Change a record's status as an editor (publish, archive, back to draft)."""
+    """Change a record's status as an editor (publish, archive, back to draft).
+
+    Raises:
+        Forbidden: not an editor.
+        EditorialError: the record's status does not allow ``action``
+            (:data:`ALLOWED_MOVES`).
+    """
     if not is_editor(editor):
         raise Forbidden("only editors change the status")
     record = _current(session, record_id)
+    if record.status not in ALLOWED_MOVES.get(action, ()):
+        raise EditorialError(f"a {record.status} record cannot be given the action {action}")
     old = _loaded(record)
     data = {**old, "status": status}
     if status == "published" and not data.get("last_verified"):
@@ -149,6 +168,8 @@ def request_changes(session: Session, editor: User, record_id: str, comment: str
     comment = comment.strip()
     if not comment:
         raise EditorialError("write what should change")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise EditorialError(f"a comment has at most {MAX_COMMENT_CHARS} characters")
     record = set_status(session, editor, record_id, "draft", "request_changes")
     session.add(ReviewComment(record_id=record_id, at=dt.datetime.now(dt.UTC),
                               author=editor.email, text=comment))  # fmt: skip

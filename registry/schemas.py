@@ -95,11 +95,15 @@ class InnovationSchema(Schema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1900, 2100)
     )
     programmes = fields.List(
-        fields.String(validate=validate.Length(min=1, max=300)), load_default=list
+        fields.String(validate=validate.Length(min=1, max=300)),
+        load_default=list,
+        validate=validate.Length(max=20),
     )
     url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
     keywords = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)), load_default=list
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=list,
+        validate=validate.Length(max=50),
     )
     last_verified = fields.Date(load_default=None, allow_none=True)
     created = fields.Date(load_default=None, allow_none=True)

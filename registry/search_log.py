@@ -9,6 +9,7 @@ calendar month (UTC); :func:`purge_search_log` applies the retention period.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -73,10 +74,11 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         """``"YYYY-MM"`` → Month; raises ValueError for anything else."""
-        year, sep, month = text.partition("-")
-        if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
             raise ValueError(f"not a month (YYYY-MM): {text!r}")
-        if not 1 <= int(month) <= 12 or int(year) < 1:
+        year, _, month = text.partition("-")
+        # the month after must exist too (month ranges end at the next month's start)
+        if not 1 <= int(month) <= 12 or not 1 <= int(year) <= 9998:
             raise ValueError(f"not a month (YYYY-MM): {text!r}")
         return cls(int(year), int(month))
 

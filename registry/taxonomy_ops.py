@@ -55,6 +55,53 @@ class Operation:
     assignments: dict[str, list[str]] = field(default_factory=dict)
     group: str | None = None
 
+    @classmethod
+    def from_dict(cls, raw) -> Operation:
+        """An operation from untrusted JSON (the admin preview form), type-checked.
+
+        Raises:
+            TaxonomyError: a field of the wrong type or shape.
+        """
+        if not isinstance(raw, dict) or not isinstance(raw.get("op"), str):
+            raise TaxonomyError("not an operation")
+
+        def strings(value, name):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TaxonomyError(f"{name} must be a list of ids")
+            return list(value)
+
+        def label_dict(value, name):
+            if not isinstance(value, dict) or not all(
+                isinstance(v, str | None) for v in value.values()
+            ):
+                raise TaxonomyError(f"{name} must map a language to a name")
+            return dict(value)
+
+        labels = raw.get("labels") or {}
+        if raw["op"] == "split":
+            if not isinstance(labels, dict):
+                raise TaxonomyError("labels must map a part id to its names")
+            labels = {k: label_dict(v, "labels") for k, v in labels.items()}
+        else:
+            labels = label_dict(labels, "labels")
+        target, group = raw.get("target"), raw.get("group")
+        if target is not None and not isinstance(target, str):
+            raise TaxonomyError("target must be an id")
+        if group is not None and not isinstance(group, str):
+            raise TaxonomyError("group must be a group id")
+        assignments = raw.get("assignments") or {}
+        if not isinstance(assignments, dict):
+            raise TaxonomyError("assignments must map innovations to parts")
+        return cls(
+            op=raw["op"],
+            sources=strings(raw.get("sources", []), "sources"),
+            target=target,
+            parts=strings(raw.get("parts", []), "parts"),
+            labels=labels,
+            assignments={k: strings(v, "assignments") for k, v in assignments.items()},
+            group=group,
+        )
+
     def describe(self) -> str:
         """A one-line human description, e.g. ``merge a, b -> c``."""
         into = self.target or ", ".join(self.parts) or "-"
@@ -101,6 +148,18 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
     if op.op not in OPERATIONS:
         raise TaxonomyError(f"unknown operation {op.op!r}")
     terms = {t.id: t for t in taxonomy.terms("communities")}
+    if len(set(op.sources)) != len(op.sources) or len(set(op.parts)) != len(op.parts):
+        raise TaxonomyError("an id is named twice")
+    if op.target and op.target in op.sources:
+        raise TaxonomyError("the result must differ from the communities it replaces")
+    if set(op.parts) & set(op.sources):
+        raise TaxonomyError("a split part must differ from the community that is split")
+    for new_id in [op.target or "", *op.parts]:
+        if len(new_id) > 120:
+            raise TaxonomyError("an id has at most 120 characters")
+    known_groups = {t.attributes.get("group") for t in terms.values()} - {None}
+    if op.group is not None and op.group not in known_groups:
+        raise TaxonomyError(f"unknown group {op.group!r}")
     for source in op.sources:
         if source not in terms:
             raise TaxonomyError(f"unknown community {source!r}")
@@ -140,7 +199,7 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
     elif op.op == "rename":
         if len(op.sources) != 1:
             raise TaxonomyError("rename takes one community")
-        if op.target in (None, op.sources[0]):
+        if op.target is None:
             old = terms[op.sources[0]]
             labels = {**old.labels, **{k: v for k, v in op.labels.items() if v}}
             out[old.id] = Term(old.id, old.position, labels, dict(old.attributes))
@@ -153,8 +212,6 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
     elif op.op == "merge":
         if len(op.sources) < 2 or not op.target:
             raise TaxonomyError("merge takes two or more communities and a target")
-        if op.target in op.sources:
-            raise TaxonomyError("merge into a new or another community, not into a source")
         successor(op.target, op.labels)
         for src in op.sources:
             retire_as(src, status="merged", merged_into=op.target)

@@ -152,7 +152,7 @@ def test_submission_walks_to_publication_and_verification(desk):
     assert editor.post(f"/redactie/{record_id}/publiceren").status_code == 302
     assert desk["found"]() == {record_id}
     review = editor.get(f"/redactie/{record_id}").get_data(as_text=True)
-    assert "request_changes" in review and "publish" in review
+    assert "wijzigingen gevraagd" in review and "gepubliceerd" in review
     assert "Twaalf vrijwilligers lezen voor." in review  # old → new in the audit log
     assert "redacteur@bieb.example" in review and "inzender@bieb.example" in review
 
@@ -182,6 +182,35 @@ def test_submission_walks_to_publication_and_verification(desk):
 
     assert editor.post(f"/redactie/{record_id}/archiveren").status_code == 302
     assert desk["found"]() == set()
+
+
+def test_status_moves_that_make_no_sense_are_refused(desk):
+    member, editor = desk["login"]("inzender@bieb.example"), desk["login"]("redacteur@bieb.example")
+    member.post("/innovaties/nieuw", data={**FORM, "action": "save"})
+    draft = "voorleesbus-zeldzaamproef"
+    assert editor.post(f"/redactie/{draft}/publiceren").status_code == 400  # not submitted
+    assert editor.post(f"/redactie/{draft}/archiveren").status_code == 400
+    page = editor.get(f"/redactie/{draft}").get_data(as_text=True)
+    assert "/publiceren" not in page and "nog niet ter beoordeling" in page
+    assert editor.post("/redactie/walk-and-talk/publiceren").status_code == 400  # published
+    too_long = editor.post(f"/redactie/{draft}/wijzigingen-vragen", data={"comment": "x" * 6000})
+    assert too_long.status_code == 400
+    signed = member.get("/mijn/zoekopdrachten")
+    assert signed.status_code == 200
+    assert member.post("/mijn/zoekopdrachten", data={"delete": "abc"}).status_code == 404
+    assert member.post("/mijn/zoekopdrachten", data={"delete": "9" * 30}).status_code == 404
+    with desk["app"].test_request_context():
+        from portal.mail import sign
+
+        token = sign("verify", {"r": "bestaat-niet", "c": "2026-H2", "to": "x@y.example"})
+        listed = sign("verify", ["niet", "een", "object"])
+    anonymous = desk["app"].test_client()
+    assert anonymous.post(f"/innovaties/bestaat-niet/controleren/{token}").status_code == 404
+    assert anonymous.get(f"/innovaties/bestaat-niet/controleren/{listed}").status_code == 400
+    unknown = member.post("/innovaties/nieuw", data={**FORM, "priorities": ["verzonnen"],
+                                                     "action": "save"})  # fmt: skip
+    assert unknown.status_code == 400
+    assert "Onbekende waarde: verzonnen." in unknown.get_data(as_text=True)
 
 
 def test_roles_on_the_editorial_pages(desk):

@@ -527,6 +527,8 @@ def test_english_labels(analyst):
         ("columns=communities", "unknown_facet", "columns"),
         ("month=2026-13", "invalid_month", "month"),
         ("month=november", "invalid_month", "month"),
+        ("month=9999-12", "invalid_month", "month"),
+        ("month=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94-05", "invalid_month", "month"),
         ("evidence_min=9", "invalid_evidence_min", "evidence_min"),
         ("phase=bestaat-niet", "unknown_value", "phase"),
         ("q=" + "x" * 501, "q_too_long", "q"),

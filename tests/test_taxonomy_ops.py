@@ -184,11 +184,40 @@ def test_retire_with_and_without_successor(client, world):
         (Operation("rename", ["marketing"], "werkplaats"), "exists already"),
         (Operation("split", ["marketing"], parts=["alleen-een"]), "two or more parts"),
         (Operation("create", [], "Geen Slug"), "not a valid id"),
+        (Operation("retire", ["marketing"], "marketing"), "must differ"),
+        (Operation("split", ["marketing"], parts=["marketing", "kennisdeling"]), "must differ"),
+        (Operation("merge", ["marketing", "marketing"], "x"), "named twice"),
+        (Operation("create", [], "x" * 130, labels={"nl": "X"}), "120 characters"),
+        (Operation("create", [], "nieuw", labels={"nl": "N"}, group="verzonnen"), "unknown group"),
     ],
 )
 def test_invalid_operations_are_refused_and_change_nothing(world, op, message):
     with world["factory"]() as session, pytest.raises(TaxonomyError, match=message):
         preview(session, op)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "niet-json",
+        '{"op": "merge", "sources": ["a", "b"], "target": "c", "labels": "oops"}',
+        '{"op": "merge", "sources": ["a", "b"], "target": "c", "labels": {"nl": 5}}',
+        '{"op": "split", "sources": ["marketing"], "parts": "ab"}',
+        '{"op": "create", "target": "nieuw-a", "labels": {"nl": "A"}, "group": ["x"]}',
+        '["geen", "object"]',
+    ],
+)
+def test_forged_operations_are_refused_with_400(world, raw):
+    from registry.users import create_user
+
+    with transaction(world["factory"]) as session:
+        create_user(session, "vals@bieb.example", "admin", "een-lang-wachtwoord")
+    http = world["http"]
+    http.post("/login", data={"email": "vals@bieb.example", "password": "een-lang-wachtwoord"})
+    response = http.post("/beheer/communities/toepassen", data={"operation": raw})
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert http.get("/beheer/communities").status_code == 200
 
 
 def test_searches_keep_answering_during_a_merge(client, world, opensearch_url):

@@ -175,7 +175,7 @@ def record_public_search(request: SearchRequest, total: int, took_ms: int | None
     """
     filters = {name: list(values) for name, values in request.filters.items()}
     try:
-        with transaction(backends().sessions) as session:
+        with transaction(backends().log_sessions) as session:
             log_search(session, request.q, filters, total, took_ms)
     except Exception:  # noqa: BLE001 - any registry trouble must not reach the visitor
         log.warning("search log: could not record a search", exc_info=True)

@@ -41,6 +41,7 @@ def _overview(error: str | None = None, status: int = 200, form: dict | None = N
         history = list(session.scalars(select(TaxonomyEvent).order_by(TaxonomyEvent.seq.desc())))
         undoable = last_undoable(session)
         counts = published_counts(session, taxonomy)
+    applied = request.args.get("toegepast", "")
     page = render_template(
         "admin_communities.html",
         communities=taxonomy.terms("communities"),
@@ -52,7 +53,7 @@ def _overview(error: str | None = None, status: int = 200, form: dict | None = N
         form=form or {},
         selected_sources=form.getlist("sources") if form else [],
         lang=current_lang(),
-        applied=request.args.get("toegepast"),
+        applied=applied if applied.isdigit() else None,
     )
     return page, status
 
@@ -118,8 +119,11 @@ def preview_page():
 def apply_page():
     """Apply a previewed operation (split assignments come from the preview form)."""
     try:
-        raw = json.loads(request.form.get("operation", ""))
-        op = Operation(**{k: raw[k] for k in Operation.__dataclass_fields__ if k in raw})
+        try:
+            raw = json.loads(request.form.get("operation", ""))
+        except ValueError:
+            raise TaxonomyError("the operation was damaged; start again from the preview") from None
+        op = Operation.from_dict(raw)
         if op.op == "split":
             op.assignments = {
                 key.removeprefix("assign:"): request.form.getlist(key)
@@ -129,8 +133,8 @@ def apply_page():
         with transaction(backends().sessions) as session:
             event = apply(session, op, f"admin:{current_user.email}")
             seq = event.seq
-    except (TaxonomyError, ValueError, TypeError, KeyError) as exc:
-        return _overview(f"{exc}", 400)
+    except TaxonomyError as exc:
+        return _overview(str(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))
 
 

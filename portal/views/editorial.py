@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -32,6 +32,25 @@ from ..submission import (
 )
 from ..submission import unique_id as new_record_id
 
+EDITORIAL_MESSAGES = {
+    "write what should change": _l("Write what the submitter should change."),
+    "give the search a name": _l("Give the search a name."),
+    "this search is too long to save": _l("This search is too long to save."),
+}
+
+
+def editorial_message(exc: Exception) -> str:
+    """A workflow error in the user's language."""
+    text = str(exc)
+    if text in EDITORIAL_MESSAGES:
+        return str(EDITORIAL_MESSAGES[text])
+    if text.startswith("a comment has at most"):
+        return str(_l("A comment has at most 5000 characters."))
+    if "cannot be given the action" in text:
+        return str(_l("This step is not possible for a record with this status."))
+    return text
+
+
 members = Blueprint("members", __name__)
 review = Blueprint("editorial", __name__, url_prefix="/redactie")
 
@@ -43,11 +62,15 @@ def _user(session) -> User:
 def _form_page(values: dict, errors: dict, record_id: str | None, status: int = 200,
                comments=()):  # fmt: skip
     taxonomy = backends().taxonomy()
+    kinds = {field.name: field.kind for field in FORM_FIELDS}
     return render_template(
         "submit.html",
         fields=FORM_FIELDS,
         values=values,
-        errors={k: [human_error(m) for m in v] for k, v in errors.items()},
+        errors={
+            name: [human_error(m, kinds.get(name, "text"), values.get(name)) for m in messages]
+            for name, messages in errors.items()
+        },
         record_id=record_id,
         taxonomy=taxonomy,
         active_communities={t.id for t in taxonomy.active_communities()},
@@ -118,9 +141,12 @@ def verify(record_id: str, token: str):
     if not payload or payload.get("r") != record_id:
         return render_template("verify.html", state="invalid", record_id=record_id), 400
     if request.method == "POST":
-        with transaction(backends().sessions) as session:
-            editorial.confirm_verified(session, record_id, f"link:{payload.get('to', '?')}",
-                                       dt.date.today())  # fmt: skip
+        try:
+            with transaction(backends().sessions) as session:
+                editorial.confirm_verified(session, record_id, f"link:{payload.get('to', '?')}",
+                                           dt.date.today())  # fmt: skip
+        except editorial.EditorialError:
+            return render_template("verify.html", state="invalid", record_id=record_id), 404
         return render_template("verify.html", state="done", record_id=record_id)
     return render_template("verify.html", state="ask", record_id=record_id, token=token)
 
@@ -134,7 +160,9 @@ def saved_searches():
         user = _user(session)
         if request.method == "POST":
             if request.form.get("delete"):
-                found = session.get(SavedSearch, int(request.form["delete"]))
+                raw_id = request.form["delete"]
+                found = session.get(SavedSearch, int(raw_id)) if raw_id.isdigit() and len(
+                    raw_id) < 10 else None  # fmt: skip
                 if found is None or found.user_id != user.id:
                     abort(404)
                 session.delete(found)
@@ -144,7 +172,7 @@ def saved_searches():
                                           request.form.get("query", ""),
                                           bool(request.form.get("weekly")))  # fmt: skip
                 except editorial.EditorialError as exc:
-                    error = str(exc)
+                    error = editorial_message(exc)
         searches = [
             {"id": s.id, "name": s.name, "query": s.query, "weekly": s.weekly}
             for s in session.query(SavedSearch).filter_by(user_id=user.id).order_by(SavedSearch.id)
@@ -218,6 +246,9 @@ def act(record_id: str, action: str):
             data = record_to_dict(session.get(Innovation, record_id))
             comments = editorial.comments_for(session, record_id)
             log = editorial.audit_log(session, record_id)
-        return render_template("editor_review.html", record=data, comments=comments, log=log,
-                               taxonomy=backends().taxonomy(), error=_(str(exc))), 400  # fmt: skip
+        page = render_template(
+            "editor_review.html", record=data, comments=comments, log=log,
+            taxonomy=backends().taxonomy(), error=editorial_message(exc),
+        )  # fmt: skip
+        return page, 400
     return redirect(url_for("editorial.queue", klaar=record_id))
