@@ -267,8 +267,15 @@ def mark_reminded(session: Session, record_id: str, address: str, today: dt.date
 
 
 def confirm_verified(session: Session, record_id: str, actor: str, today: dt.date) -> Innovation:
-    """The submitter confirmed the record: ``last_verified`` becomes ``today``."""
+    """The submitter confirmed the record: ``last_verified`` becomes ``today``.
+
+    Raises:
+        EditorialError: the record does not exist or is not published (only published
+            records are in the verification cycle).
+    """
     record = _current(session, record_id)
+    if record.status != "published":
+        raise EditorialError(f"only published records are verified, not {record.status} ones")
     old = _loaded(record)
     data = {**old, "last_verified": today}
     upsert(session, data)

@@ -215,7 +215,7 @@ def test_admin_merges_two_communities_with_a_preview(browser, workflow):
     page.locator("#merge-nl").fill("Digitaal en mediawijs")
     with page.expect_navigation():
         page.get_by_role("button", name="Voorbeeld samenvoegen").click()
-    assert "Voorbeeld: merge" in page.content()
+    assert "Voorbeeld: Samenvoegen" in page.content()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "admin-merge-preview-nl.png"), full_page=True)
     assert _axe_violations(page) == []

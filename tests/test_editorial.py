@@ -217,7 +217,10 @@ def test_roles_on_the_editorial_pages(desk):
     member = desk["login"]("inzender@bieb.example")
     assert member.get("/redactie").status_code == 403
     assert member.post("/redactie/walk-and-talk/publiceren").status_code == 403
-    assert member.get("/innovaties/walk-and-talk/bewerken").status_code == 403
+    assert member.get("/innovaties/walk-and-talk/bewerken").status_code == 403  # published
+    with transaction(desk["factory"]) as session:
+        others_draft = session.query(Innovation).filter_by(status="draft").first().id
+    assert member.get(f"/innovaties/{others_draft}/bewerken").status_code == 404
     anonymous = desk["app"].test_client()
     assert anonymous.get("/innovaties/nieuw").status_code == 302
     editor = desk["login"]("redacteur@bieb.example")

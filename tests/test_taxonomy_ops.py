@@ -312,3 +312,17 @@ def test_cli_merge_history_undo(world):
     undone = flask("undo", "--yes")
     assert undone.returncode == 0 and "undo of #4" in undone.stdout
     assert "(undone by #5)" in flask("history").stdout
+
+
+def test_admin_errors_are_in_dutch(world):
+    from registry.users import create_user
+
+    with transaction(world["factory"]) as session:
+        create_user(session, "nl@bieb.example", "admin", "een-lang-wachtwoord")
+    http = world["http"]
+    http.post("/login", data={"email": "nl@bieb.example", "password": "een-lang-wachtwoord"})
+    form = {"op": "merge", "sources": ["mediawijsheid"], "target": "x"}
+    page = http.post("/beheer/communities/voorbeeld", data=form).get_data(as_text=True)
+    assert "Kies twee of meer communities" in page
+    page = http.post("/beheer/communities/ongedaan").get_data(as_text=True)
+    assert "Er is geen bewerking om ongedaan te maken." in page

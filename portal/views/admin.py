@@ -9,8 +9,10 @@ CSRFProtect; the operation is validated again when applied.
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,6 +34,43 @@ from ..backends import backends
 from .common import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+TAXONOMY_MESSAGES = (
+    (r"unknown community '(.*)'", _l("There is no community “%(a)s”.")),
+    (r"community '(.*)' is not active .*", _l("The community “%(a)s” is no longer active.")),
+    (r"community '(.*)' exists already", _l("A community “%(a)s” exists already.")),
+    (r"community '(.*)' exists but is not active",
+     _l("“%(a)s” is a former community; choose a new id.")),
+    (r"'(.*)' is not a valid id .*",
+     _l("“%(a)s” is not a valid id: use lowercase letters, digits and hyphens.")),
+    (r"a Dutch label is needed for the new community (.*)",
+     _l("Give the new community “%(a)s” a Dutch name.")),
+    (r"merge takes two or more communities and a target",
+     _l("Choose two or more communities and the id they merge into.")),
+    (r"split takes one community and two or more parts",
+     _l("Give two or more new ids for the parts.")),
+    (r"an id is named twice", _l("An id is named twice.")),
+    (r"the result must differ from the communities it replaces",
+     _l("The result must differ from the communities it replaces.")),
+    (r"a split part must differ from the community that is split",
+     _l("A part must differ from the community that is split.")),
+    (r"an id has at most 120 characters", _l("An id has at most 120 characters.")),
+    (r"unknown group '(.*)'", _l("There is no group “%(a)s”.")),
+    (r"there is no operation to undo", _l("There is no operation to undo.")),
+    (r"the operation was damaged.*",
+     _l("The operation was damaged; start again from the preview.")),
+)  # fmt: skip
+"""Dutch/English wording for the registry's taxonomy errors (others pass as is)."""
+
+
+def taxonomy_message(exc: TaxonomyError) -> str:
+    """A taxonomy error in the admin's language."""
+    text = str(exc)
+    for pattern, template in TAXONOMY_MESSAGES:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return str(template) % {"a": match.group(1) if match.groups() else ""}
+    return text
 
 
 def _overview(error: str | None = None, status: int = 200, form: dict | None = None):
@@ -102,7 +141,7 @@ def preview_page():
                     text = " ".join([row.title, row.summary, row.description, *row.keywords])
                     suggestions[record_id] = suggest_parts(text, part_labels) or list(op.parts)
     except TaxonomyError as exc:
-        return _overview(str(exc), 400, request.form)
+        return _overview(taxonomy_message(exc), 400, request.form)
     return render_template(
         "admin_preview.html",
         result=result,
@@ -134,7 +173,7 @@ def apply_page():
             event = apply(session, op, f"admin:{current_user.email}")
             seq = event.seq
     except TaxonomyError as exc:
-        return _overview(str(exc), 400)
+        return _overview(taxonomy_message(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))
 
 
@@ -147,5 +186,5 @@ def undo_page():
             event = undo(session, f"admin:{current_user.email}")
             seq = event.seq
     except TaxonomyError as exc:
-        return _overview(str(exc), 400)
+        return _overview(taxonomy_message(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))

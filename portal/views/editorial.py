@@ -114,8 +114,11 @@ def edit(record_id: str):
         record = session.get(Innovation, record_id)
         if record is None:
             abort(404)
-        if not editorial.may_edit(_user(session), record):
-            abort(403)
+        user = _user(session)
+        if not editorial.may_edit(user, record):
+            # someone else's unpublished record does not exist for this member
+            hidden = record.status in ("draft", "in_review") and record.owner_id != user.id
+            abort(404 if hidden else 403)
         values = record_to_form(record_to_dict(record))
         comments = editorial.comments_for(session, record_id)
     if request.method == "POST":
