@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         names = IndexNames.from_env()
         factory = make_session_factory(make_engine())
-        client = make_client(timeout_s=60)
+        client = make_client(timeout_s=60, retries=3)
         client.transport.get_connection()
     except (ValueError, ArgumentError, LocationParseError, NoSuchModuleError) as exc:
         print(

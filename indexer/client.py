@@ -26,17 +26,19 @@ def opensearch_url() -> str:
     return os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
 
 
-def make_client(url: str | None = None, timeout_s: float = 10.0) -> OpenSearch:
+def make_client(url: str | None = None, timeout_s: float = 10.0, retries: int = 0) -> OpenSearch:
     """An OpenSearch client for ``url`` (default :func:`opensearch_url`).
 
-    ``timeout_s`` is the per-request timeout in seconds; no retries on timeout, so a
-    caller sees an unreachable cluster quickly.
+    ``timeout_s`` is the per-request timeout in seconds. ``retries`` repeats a request
+    that got 502/503/504 or timed out (the indexer uses 3; the portal 0, so a visitor
+    sees an unavailable cluster at once). Bulk 429s are retried with backoff by the
+    bulk helper, not here.
     """
     return OpenSearch(
         hosts=[url or opensearch_url()],
         timeout=timeout_s,
-        max_retries=0,
-        retry_on_timeout=False,
+        max_retries=retries,
+        retry_on_timeout=retries > 0,
         http_compress=False,
     )
 
