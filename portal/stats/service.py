@@ -27,7 +27,6 @@ from registry.search_log import (
 )
 from registry.taxonomy import Taxonomy
 
-from ..backends import backends
 from ..errors import ApiError
 from ..search.facets import FACETS, FACETS_BY_NAME
 from ..search.params import SearchRequest
@@ -167,15 +166,18 @@ def _usage_label(facet, value: str, taxonomy: Taxonomy, lang: str) -> str:
     return value_label(facet, value, taxonomy, lang)
 
 
-def record_public_search(request: SearchRequest, total: int, took_ms: int | None) -> None:
+def record_public_search(
+    factory: sessionmaker[Session], request: SearchRequest, total: int, took_ms: int | None
+) -> None:
     """Write one anonymous search to the search log (issue #7, "Search analytics").
 
-    Records query text, facet selection, hit count, duration and time; nothing about
-    the person. A failure is logged and swallowed: analytics never fail a search.
+    Records query text, facet selection, hit count, duration (ms) and time; nothing
+    about the person. Needs no request context (it runs after the response was
+    sent). A failure is logged and swallowed: analytics never fail a search.
     """
     filters = {name: list(values) for name, values in request.filters.items()}
     try:
-        with transaction(backends().log_sessions) as session:
+        with transaction(factory) as session:
             log_search(session, request.q, filters, total, took_ms)
     except Exception:  # noqa: BLE001 - any registry trouble must not reach the visitor
         log.warning("search log: could not record a search", exc_info=True)
