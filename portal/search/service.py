@@ -23,7 +23,7 @@ from registry.taxonomy import Taxonomy
 from .facets import FACETS
 from .params import SearchParamError, SearchRequest
 from .query import build_search_body
-from .results import shape_hit, shape_response
+from .results import shape_response
 
 PIT_KEEP_ALIVE = "2m"
 """How long a cursor stays valid between two pages (OpenSearch point in time)."""
@@ -311,16 +311,3 @@ def iter_hits(
     finally:
         _close_pit(client, pit_id)
 
-
-__all__ = [
-    "CursorError",
-    "autocomplete",
-    "get_document",
-    "iter_hits",
-    "related",
-    "search",
-    "search_with_cursor",
-    "shape_hit",
-    "suggest",
-    "zero_result_help",
-]
