@@ -37,6 +37,7 @@ MEMBER_TEXT_FIELDS = ("lessons_learned", "lessons_learned.exact", "contact.name"
 """Searched only in ``innovations-members``: the public index does not hold them."""
 
 HIGHLIGHT_FIELDS = ("title", "summary", "description", "results")
+WHOLE_FIELDS = ("title", "summary")
 
 
 def text_fields(audience: str) -> tuple[str, ...]:
@@ -221,7 +222,8 @@ def highlight(audience: str = "public") -> dict:
         "pre_tags": ["<mark>"],
         "post_tags": ["</mark>"],
         "fields": {
-            name: {"number_of_fragments": 0 if name == "title" else 2, "fragment_size": 160}
+            # titles and summaries are shown whole; longer texts as two fragments
+            name: {"number_of_fragments": 0 if name in WHOLE_FIELDS else 2, "fragment_size": 160}
             for name in names
         },
     }
