@@ -310,4 +310,3 @@ def iter_hits(
             body["search_after"] = hits[-1]["sort"]
     finally:
         _close_pit(client, pit_id)
-
