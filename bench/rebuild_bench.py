@@ -19,7 +19,7 @@ from opensearchpy import OpenSearch, helpers
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.client import AUDIENCES, IndexNames, index_body
-from indexer.rebuild import BULK_CHUNK
+from indexer.rebuild import BULK_OPTIONS
 from indexer.sync import actions_for
 from registry.records import iter_records, record_to_dict
 from registry.taxonomy import load_taxonomy
@@ -64,7 +64,8 @@ def raw_bulk(client: OpenSearch, names: IndexNames, actions: Path) -> dict:
     """Bulk ``actions`` into fresh raw indices like the indexer's rebuild does.
 
     Creates both indices from :func:`indexer.client.index_body` with refresh off,
-    streams the actions with ``helpers.streaming_bulk`` (chunk :data:`BULK_CHUNK`),
+    streams the actions with ``helpers.streaming_bulk`` and the rebuild's own
+    :data:`~indexer.rebuild.BULK_OPTIONS`,
     restores ``refresh_interval`` 1 s and refreshes, as :func:`indexer.rebuild.rebuild`.
 
     Returns:
@@ -78,16 +79,7 @@ def raw_bulk(client: OpenSearch, names: IndexNames, actions: Path) -> dict:
         body["settings"]["index"]["refresh_interval"] = "-1"
         client.indices.create(index=raw_index(names, audience), body=body)
     docs = errors = 0
-    for ok, item in helpers.streaming_bulk(
-        client,
-        _read_actions(actions, names),
-        chunk_size=BULK_CHUNK,
-        raise_on_error=False,
-        raise_on_exception=True,
-        max_retries=5,
-        initial_backoff=1,
-        max_backoff=30,
-    ):
+    for ok, item in helpers.streaming_bulk(client, _read_actions(actions, names), **BULK_OPTIONS):
         op, info = next(iter(item.items()))
         if op == "index":
             docs += ok

@@ -31,6 +31,17 @@ log = logging.getLogger("indexer")
 BULK_CHUNK = 500
 """Documents per bulk request."""
 
+BULK_OPTIONS = {
+    "chunk_size": BULK_CHUNK,
+    "raise_on_error": False,
+    "raise_on_exception": True,
+    "max_retries": 5,
+    "initial_backoff": 1,
+    "max_backoff": 30,
+}
+"""``streaming_bulk`` settings of a rebuild: 429s retried with backoff (1–30 s);
+a transport failure raises. The benchmark's raw ceiling uses the same ones."""
+
 
 class RebuildError(RuntimeError):
     """A rebuild could not finish; the aliases were not moved."""
@@ -129,14 +140,7 @@ def rebuild(
             heartbeat()
 
     for ok, item in helpers.streaming_bulk(
-        client,
-        _record_actions(factory, targets, progress),
-        chunk_size=BULK_CHUNK,
-        raise_on_error=False,
-        raise_on_exception=True,
-        max_retries=5,
-        initial_backoff=1,
-        max_backoff=30,
+        client, _record_actions(factory, targets, progress), **BULK_OPTIONS
     ):
         op, info = next(iter(item.items()))
         if not ok and not (op == "delete" and info.get("status") == 404):
