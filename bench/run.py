@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import signal
 import sys
@@ -39,9 +38,9 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 
 from indexer.client import IndexNames, make_client
-from registry.db import make_engine, make_session_factory, migrate, transaction
+from registry.db import prepare
 from registry.records import import_jsonl
-from registry.taxonomy import DEFAULT_TAXONOMY_FILE, load_taxonomy, seed_taxonomy
+from registry.taxonomy import load_taxonomy
 
 from . import report
 from .edits_bench import measure_edits
@@ -106,10 +105,7 @@ def opensearch(config: Config) -> Iterator[str]:
 def make_registry(workdir: Path):
     """A migrated, taxonomy-seeded SQLite registry in ``workdir``; ``(url, factory)``."""
     url = f"sqlite:///{workdir / 'registry.db'}"
-    migrate(url)
-    factory = make_session_factory(make_engine(url))
-    with transaction(factory) as session:
-        seed_taxonomy(session, json.loads(DEFAULT_TAXONOMY_FILE.read_text("utf-8")))
+    factory, _seeded = prepare(url)
     return url, factory
 
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,10 +17,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from registry.db import migrate, transaction
+from registry.db import prepare, transaction
 from registry.models import ROLES, User
 from registry.records import import_jsonl
-from registry.taxonomy import DEFAULT_TAXONOMY_FILE, seed_taxonomy
+from registry.taxonomy import DEFAULT_TAXONOMY_FILE
 from registry.users import UserError, create_user, reset_password, set_role
 
 from .backends import backends
@@ -49,11 +48,9 @@ def _fail(message: str) -> None:
 )
 def migrate_command(taxonomy_file: str) -> None:
     """Upgrade the database to the newest schema and seed the taxonomy if empty."""
-    be = backends()
+    url = backends().engine.url.render_as_string(hide_password=False)
     try:
-        migrate(str(be.engine.url.render_as_string(hide_password=False)))
-        with transaction(be.sessions) as session:
-            seeded = seed_taxonomy(session, json.loads(Path(taxonomy_file).read_text("utf-8")))
+        _factory, seeded = prepare(url, Path(taxonomy_file))
     except OperationalError as exc:
         _fail(f"cannot reach the registry database: {exc.orig}")
     click.echo(f"registry: schema up to date; {seeded} taxonomy term(s) seeded")

@@ -6,6 +6,7 @@ Alembic migrations in ``registry/migrations`` define the schema.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,3 +79,26 @@ def migrate(url: str | None = None) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
     command.upgrade(cfg, "head")
+
+
+def prepare(url: str, taxonomy_file: Path | None = None) -> tuple[sessionmaker[Session], int]:
+    """Make the database at ``url`` ready: newest schema, taxonomy seeded if empty.
+
+    Args:
+        url: database URL.
+        taxonomy_file: seed file shaped like ``data/taxonomy.json`` (default: the
+            project's copy).
+    Returns:
+        ``(session factory, taxonomy terms seeded)``; 0 terms when the registry already
+        had a taxonomy (taxonomy operations are never overwritten by the seed).
+    Raises:
+        sqlalchemy.exc.OperationalError: the database cannot be reached.
+    """
+    from .taxonomy import DEFAULT_TAXONOMY_FILE, seed_taxonomy
+
+    migrate(url)
+    factory = make_session_factory(make_engine(url))
+    seed = json.loads(Path(taxonomy_file or DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8"))
+    with transaction(factory) as session:
+        seeded = seed_taxonomy(session, seed)
+    return factory, seeded

@@ -23,9 +23,8 @@ from pathlib import Path
 import pytest
 
 from indexer.client import IndexNames, make_client
-from registry.db import make_engine, make_session_factory, migrate, transaction
+from registry.db import prepare
 from registry.records import import_jsonl
-from registry.taxonomy import seed_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE = ROOT / "data" / "innovations.jsonl"
@@ -83,10 +82,7 @@ def read_data() -> list[dict]:
 def make_registry(tmp_path: Path):
     """A migrated, taxonomy-seeded SQLite registry in ``tmp_path``; returns (url, factory)."""
     url = f"sqlite:///{tmp_path / 'registry.db'}"
-    migrate(url)
-    factory = make_session_factory(make_engine(url))
-    with transaction(factory) as session:
-        seed_taxonomy(session, json.loads(TAXONOMY_FILE.read_text("utf-8")))
+    factory, _seeded = prepare(url, TAXONOMY_FILE)
     return url, factory
 
 
