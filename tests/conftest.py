@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,3 +175,22 @@ def serve_portal(database_url: str, opensearch_url: str, prefix: str, secret: st
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+"""Debian's Chromium (browser tests never download a browser)."""
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "instance" / "screenshots"
+"""Where browser tests leave screenshots to be looked at."""
+BROWSER_READY = os.path.exists(CHROMIUM) and AXE.exists()
+
+
+def launch_chromium(playwright):
+    """Headless Debian Chromium, without its background network traffic (the
+    machine has no network beyond loopback and package registries)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run"],
+    )  # fmt: skip

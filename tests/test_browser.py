@@ -7,22 +7,16 @@ the URL) and runs axe-core on the search and detail pages. Screenshots go to
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import ROOT, published_records, serve_portal
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "instance" / "screenshots"
+from .conftest import AXE, BROWSER_READY, SHOTS, launch_chromium, published_records, serve_portal
 
 pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and AXE.exists()),
+    not BROWSER_READY,
     reason="needs Debian chromium and node_modules/axe-core (make test installs both)",
 )
 
@@ -63,12 +57,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        instance = launch_chromium(pw)
         yield instance
         instance.close()
 

@@ -12,8 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import shutil
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -25,7 +23,16 @@ from registry.models import SearchLogEntry
 from registry.search_log import log_search
 from registry.users import create_user
 
-from .conftest import ROOT, TAXONOMY_FILE, make_registry, read_data, serve_portal
+from .conftest import (
+    AXE,
+    BROWSER_READY,
+    SHOTS,
+    TAXONOMY_FILE,
+    launch_chromium,
+    make_registry,
+    read_data,
+    serve_portal,
+)
 from .test_access import PASSWORD, browser_for
 
 TAXONOMY = json.loads(TAXONOMY_FILE.read_text("utf-8"))
@@ -873,9 +880,6 @@ def test_tables_shade_and_escape():
 
 # -- in a real browser ---------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "instance" / "screenshots"
 """Screenshots to be looked at (as in tests/test_browser.py)."""
 CHARTED = 10
 """Figures on the dashboard: seven facets (province has its own section), evidence per
@@ -906,7 +910,7 @@ def _log_in(browser, live_url, bypass_csp=False, locale="nl-NL"):
 
 
 @pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and AXE.exists()),
+    not BROWSER_READY,
     reason="needs Debian chromium and node_modules/axe-core (make test installs both)",
 )
 def test_dashboard_in_headless_chromium(site, live_url):
@@ -919,12 +923,7 @@ def test_dashboard_in_headless_chromium(site, live_url):
             log_search(session, q, filters, total, 15, at=now)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = launch_chromium(pw)
         try:
             page = _log_in(browser, live_url)
             problems: list[str] = []
