@@ -8,7 +8,7 @@ MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean reminders digests bench
+.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean reminders digests bench relevance
 
 install: $(STAMP) $(MO)
 
@@ -68,6 +68,12 @@ format: install
 
 bench: install
 	$(PY) -m bench.run --size 10000
+
+# The judged-query evaluation: nDCG@10, recall@20, MRR, zero-result rate per query kind,
+# beside a plain multi_match baseline; figures to bench/results/<date>-relevance.{json,md}.
+relevance: install
+	@if [ -z "$$OPENSEARCH_URL" ]; then $(PY) -m devnode fetch >/dev/null; fi
+	$(PY) -m bench.relevance
 
 reminders: install
 	$(VENV)/bin/flask --app portal editorial send-reminders
