@@ -7,6 +7,7 @@ one per run so they never touch the real aliases).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
-MAPPING_VERSION = "v1"
+MAPPING_VERSION = "v2"
 """The folder under ``mappings/`` that new indices are built from."""
+DECOMPOUND_FILTER = "dutch_decompound"
+"""The decompounder filter whose ``word_list`` names a file beside ``settings.json``."""
 
 AUDIENCES = ("public", "members")
 
@@ -76,12 +79,32 @@ class IndexNames:
 def index_body(audience: str, version: str = MAPPING_VERSION) -> dict:
     """Settings and mappings for a new index of ``audience``, read from ``mappings/``.
 
-    The members mapping is the public one plus ``members.json``.
+    The members mapping is the public one plus ``members.json``. The decompounder's
+    word list is a file in the same folder (named by its ``word_list``) and goes into
+    the settings inline, so every node of any cluster gets the same list with the index
+    and nothing has to be installed on the nodes.
     """
     folder = MAPPINGS_DIR / version
     settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+    decompounder = settings["analysis"]["filter"].get(DECOMPOUND_FILTER)
+    if decompounder and isinstance(decompounder.get("word_list"), str):
+        decompounder["word_list"] = list(word_list(folder / decompounder["word_list"]))
     mapping = json.loads((folder / "public.json").read_text(encoding="utf-8"))
     if audience == "members":
         extra = json.loads((folder / "members.json").read_text(encoding="utf-8"))
         mapping["properties"].update(extra["properties"])
     return {"settings": {"index": settings}, "mappings": mapping}
+
+
+@functools.cache
+def word_list(path: Path) -> tuple[str, ...]:
+    """The words of a word-list file: one a line, ``#`` starts a comment line."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def decompound_words(version: str = MAPPING_VERSION) -> frozenset[str]:
+    """The decompounder's word list of mapping ``version`` (the same the index uses)."""
+    settings = json.loads((MAPPINGS_DIR / version / "settings.json").read_text(encoding="utf-8"))
+    name = settings["analysis"]["filter"][DECOMPOUND_FILTER]["word_list"]
+    return frozenset(word_list(MAPPINGS_DIR / version / name))

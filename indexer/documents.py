@@ -13,12 +13,25 @@ import json
 import re
 
 from registry.records import MEMBER_FIELDS, PUBLIC_FIELDS
-from registry.taxonomy import Taxonomy
+from registry.taxonomy import LANGUAGES, Taxonomy
+from registry.text import normalize
 
 VISIBLE_STATUSES = {"public": ("published",), "members": ("published", "archived")}
 
 TAXONOMY_REVISION_BITS = 20
 """Document versions are ``record_version << 20 | taxonomy_revision`` (see below)."""
+
+LABELLED_FIELDS = (
+    ("priorities", "priorities"),
+    ("communities", "communities"),
+    ("target_groups", "target_groups"),
+    ("phase", "phases"),
+    ("innovation_type", "innovation_types"),
+)
+"""Document fields whose taxonomy labels are searchable text: ``(field, vocabulary)``."""
+
+NORMALIZED_FIELDS = ("title", "summary", "description", "results", "organisation")
+"""Free-text fields brought to one Unicode form (:func:`registry.text.normalize`)."""
 
 _SORT_PREFIX = re.compile(r"^\s*(?:'s|'t|’s|’t)[-\s]+", re.IGNORECASE)
 
@@ -55,6 +68,24 @@ def content_hash(doc: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def taxonomy_labels(doc: dict, taxonomy: Taxonomy, lang: str) -> list[str]:
+    """The ``lang`` labels (long and short) of the taxonomy ids in ``doc``.
+
+    Labels are searchable text so that a label word finds its records in either
+    language (``labels_nl``, ``labels_en``); ids the taxonomy does not know are skipped.
+    """
+    labels: list[str] = []
+    for field_name, vocabulary in LABELLED_FIELDS:
+        value = doc.get(field_name)
+        for term_id in value if isinstance(value, list) else [value] if value else []:
+            if not taxonomy.has(vocabulary, term_id):
+                continue
+            term = taxonomy.get(vocabulary, term_id)
+            for label in dict.fromkeys((term.label(lang), term.label(lang, short=True))):
+                labels.append(label)
+    return labels
+
+
 def build_document(record: dict, taxonomy: Taxonomy, audience: str) -> dict | None:
     """The document of ``record`` for ``audience`` (``public``/``members``), or None.
 
@@ -72,7 +103,13 @@ def build_document(record: dict, taxonomy: Taxonomy, audience: str) -> dict | No
     doc["status"] = record["status"]
     doc["communities_source"] = list(record["communities"])
     doc["communities"] = taxonomy.resolve_communities(record["communities"], record["id"])
-    doc["title_sort"] = title_sort_key(record["title"])
+    for name in NORMALIZED_FIELDS:
+        if isinstance(doc.get(name), str):
+            doc[name] = normalize(doc[name])
+    doc["keywords"] = [normalize(k) for k in doc.get("keywords") or []]
+    for lang in LANGUAGES:
+        doc[f"labels_{lang}"] = taxonomy_labels(doc, taxonomy, lang)
+    doc["title_sort"] = title_sort_key(doc["title"])
     doc["record_version"] = record["version"]
     doc["updated"] = record.get("updated_at")
     if audience == "members":

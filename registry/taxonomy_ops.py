@@ -291,6 +291,34 @@ def _affected(session: Session, before: Taxonomy, after: Taxonomy, changed: set[
     return out
 
 
+def _relabelled(session: Session, before: Taxonomy, after: Taxonomy, changed: set[str], affected):
+    """Records whose communities stay but whose community labels change.
+
+    Index documents carry the labels as searchable text, so such records are re-fed
+    too; they are not "affected" in a preview (their communities do not change).
+    """
+    relabelled = {
+        term_id
+        for term_id in changed
+        if before.has("communities", term_id)
+        and after.has("communities", term_id)
+        and before.get("communities", term_id).labels != after.get("communities", term_id).labels
+    }
+    if not relabelled:
+        return []
+    seen = {row[0] for row in affected}
+    ids = set(relabelled)
+    for term in before.terms("communities"):
+        if relabelled.intersection(before.resolve_community(term.id)):
+            ids.add(term.id)
+    return [
+        (record_id,)
+        for record_id, _title, communities, _status in _candidates(session, ids)
+        if record_id not in seen
+        and relabelled.intersection(after.resolve_communities(communities, record_id))
+    ]
+
+
 def preview(session: Session, op: Operation) -> Preview:
     """What ``op`` would change, without changing anything.
 
@@ -361,6 +389,7 @@ def apply(session: Session, op: Operation, actor: str) -> TaxonomyEvent:
     changed = planned_terms(before, op)
     after = _with_terms(before, changed)
     affected = _affected(session, before, after, set(changed))
+    relabelled = _relabelled(session, before, after, set(changed), affected)
     snapshot = _write_terms(session, changed)
     now = dt.datetime.now(dt.UTC)
     event = TaxonomyEvent(
@@ -380,7 +409,7 @@ def apply(session: Session, op: Operation, actor: str) -> TaxonomyEvent:
         before=snapshot,
     )
     session.add(event)
-    _feed(session, affected)
+    _feed(session, affected + relabelled)
     return event
 
 
@@ -412,6 +441,7 @@ def undo(session: Session, actor: str) -> TaxonomyEvent:
     }  # fmt: skip
     after = _with_terms(before, restore)
     affected = _affected(session, before, after, set(restore))
+    relabelled = _relabelled(session, before, after, set(restore), affected)
     _write_terms(session, restore)
     now = dt.datetime.now(dt.UTC)
     reversal = TaxonomyEvent(
@@ -429,7 +459,7 @@ def undo(session: Session, actor: str) -> TaxonomyEvent:
     )
     session.add(reversal)
     event.undone_by = reversal.seq
-    _feed(session, affected)
+    _feed(session, affected + relabelled)
     return reversal
 
 
