@@ -26,6 +26,7 @@ from registry.users import UserError, create_user, reset_password, set_role
 from .backends import backends
 from .editorial_cli import editorial_cli
 from .taxonomy_cli import taxonomy_cli
+from .thesaurus_cli import thesaurus_cli
 
 registry_cli = AppGroup("registry", help="Registry schema and seed data.")
 records_cli = AppGroup("records", help="Innovation records in the registry.")
@@ -143,4 +144,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(records_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(taxonomy_cli)
+    app.cli.add_command(thesaurus_cli)
     app.cli.add_command(editorial_cli)

@@ -82,7 +82,8 @@ def migrate(url: str | None = None) -> None:
 
 
 def prepare(url: str, taxonomy_file: Path | None = None) -> tuple[sessionmaker[Session], int]:
-    """Make the database at ``url`` ready: newest schema, taxonomy seeded if empty.
+    """Make the database at ``url`` ready: newest schema, taxonomy and thesaurus seeded
+    if empty.
 
     Args:
         url: database URL.
@@ -95,10 +96,12 @@ def prepare(url: str, taxonomy_file: Path | None = None) -> tuple[sessionmaker[S
         sqlalchemy.exc.OperationalError: the database cannot be reached.
     """
     from .taxonomy import DEFAULT_TAXONOMY_FILE, seed_taxonomy
+    from .thesaurus import seed_thesaurus
 
     migrate(url)
     factory = make_session_factory(make_engine(url))
     seed = json.loads(Path(taxonomy_file or DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8"))
     with transaction(factory) as session:
         seeded = seed_taxonomy(session, seed)
+        seed_thesaurus(session)
     return factory, seeded

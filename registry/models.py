@@ -235,5 +235,40 @@ class SavedSearch(Base):
     last_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SynonymSet(Base):
+    """One synonym set of the thesaurus (``registry.thesaurus``).
+
+    ``kind`` ``equivalent``: every term of ``terms`` finds the others; ``broader``:
+    a search for ``broader`` also finds each of ``terms`` (its narrower terms), not
+    the other way round.
+    """
+
+    __tablename__ = "thesaurus_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    broader: Mapped[str | None] = mapped_column(String(100))
+    terms: Mapped[list] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(320), nullable=False)
+
+
+class ThesaurusEvent(Base):
+    """One change of the thesaurus: ``op`` ``add``, ``remove``, ``import`` or ``undo``.
+
+    ``payload`` holds the sets added and removed (with their ids), so the change can be
+    undone; ``undone_by`` names the undo entry that reversed it.
+    """
+
+    __tablename__ = "thesaurus_history"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor: Mapped[str] = mapped_column(String(320), nullable=False)
+    op: Mapped[str] = mapped_column(String(20), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    undone_by: Mapped[int | None] = mapped_column(Integer)
+
+
 ROLES = ("member", "editor", "analyst", "admin")
 """Roles of DESIGN.md, from least to most rights (anonymous has no row)."""

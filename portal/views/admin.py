@@ -1,4 +1,5 @@
-"""Administrators re-map communities: ``/beheer/communities`` (DESIGN.md).
+"""Administrators re-map communities (``/beheer/communities``) and keep the thesaurus
+of search (``/beheer/thesaurus``).
 
 Every operation goes through a preview page (which innovations change, counts
 before and after; for a split, a per-innovation assignment with suggestions) and
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from registry import thesaurus
 from registry.db import transaction
 from registry.models import Innovation, TaxonomyEvent
 from registry.taxonomy_ops import (
@@ -28,6 +30,7 @@ from registry.taxonomy_ops import (
     suggest_parts,
     undo,
 )
+from registry.text import words
 
 from ..auth import requires
 from ..backends import backends
@@ -188,3 +191,126 @@ def undo_page():
     except TaxonomyError as exc:
         return _overview(taxonomy_message(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))
+
+
+THESAURUS_MESSAGES = {
+    "invalid_kind": _l("Choose equivalent terms or a broader term."),
+    "empty_term": _l("A term is empty."),
+    "term_too_long": _l("A term has at most %(max)s characters.", max=thesaurus.MAX_TERM_LENGTH),
+    "no_words": _l("A term needs a word that search can look for (not only stopwords)."),
+    "too_few_terms": _l("Give at least two equivalent terms, or a broader and a narrower term."),
+    "too_many_terms": _l("A set has at most %(max)s terms.", max=thesaurus.MAX_TERMS),
+    "duplicate_term": _l("The broader term is also among its narrower terms."),
+    "invalid_document": _l("The file is not a thesaurus export (JSON with a list “sets”)."),
+    "not_found": _l("That set does not exist (any more)."),
+    "nothing_to_undo": _l("There is no change to undo."),
+}
+"""The thesaurus errors in the admin's language, by :class:`ThesaurusError` code."""
+
+MAX_IMPORT_BYTES = 2_000_000
+"""Largest thesaurus file accepted by the import form."""
+
+
+def thesaurus_message(exc: thesaurus.ThesaurusError) -> str:
+    """A thesaurus error in the admin's language (``set N: `` kept for imports)."""
+    text = str(THESAURUS_MESSAGES.get(exc.code, exc.message))
+    return f"{exc.where}: {text}" if exc.where else text
+
+
+def _split_terms(raw: str) -> list[str]:
+    """Terms typed one per line or separated by commas."""
+    return [t for t in (part.strip() for part in re.split(r"[\n,;]", raw)) if t]
+
+
+def _thesaurus_page(error: str | None = None, status: int = 200, form=None):
+    with backends().sessions() as session:
+        sets = thesaurus.list_sets(session)
+        history = thesaurus.history(session)
+        undoable = thesaurus.last_undoable(session)
+    wanted = request.args.get("zoek", "").strip()[:100]
+    if wanted:
+        key = " ".join(words(wanted))
+        sets = [
+            s
+            for s in sets
+            if any(key in " ".join(words(t)) for t in s["terms"] + [s["broader"] or ""])
+        ]
+    applied = request.args.get("toegepast", "")
+    page = render_template(
+        "admin_thesaurus.html",
+        sets=sets,
+        history=history,
+        undoable=undoable,
+        error=error,
+        form=form or {},
+        prefill=request.args.get("toevoegen", "")[: thesaurus.MAX_TERM_LENGTH],
+        wanted=wanted,
+        applied=applied if applied.isdigit() else None,
+        max_term=thesaurus.MAX_TERM_LENGTH,
+    )
+    return page, status
+
+
+@bp.get("/thesaurus")
+@requires("admin")
+def thesaurus_page():
+    """The synonym sets, a form to add one (``?toevoegen=`` prefills a term), import,
+    export and the history with undo; ``?zoek=`` filters the list by a term."""
+    return _thesaurus_page()
+
+
+def _thesaurus_change(session, form, actor: str):
+    """Apply the change the form asks for; returns the history entry."""
+    action = form.get("action", "")
+    if action == "add":
+        kind = form.get("kind", "equivalent")
+        terms = _split_terms(form.get("terms", ""))
+        spec = thesaurus.validate_set(
+            kind, terms, form.get("broader", "") if kind == "broader" else None
+        )
+        thesaurus.add_set(session, spec, actor)
+    elif action == "remove":
+        set_id = form.get("set_id", "")
+        if not set_id.isdigit() or len(set_id) > 9:
+            raise thesaurus.ThesaurusError("not_found", "no such set")
+        thesaurus.remove_set(session, int(set_id), actor)
+    elif action == "import":
+        upload = request.files.get("file")
+        raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
+        if not raw or len(raw) > MAX_IMPORT_BYTES:
+            raise thesaurus.ThesaurusError("invalid_document", "empty or too large")
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise thesaurus.ThesaurusError("invalid_document", "not JSON") from None
+        specs = thesaurus.parse_document(doc)
+        thesaurus.import_sets(session, specs, actor, replace=form.get("replace") == "1")
+    elif action == "undo":
+        return thesaurus.undo(session, actor)
+    else:
+        raise thesaurus.ThesaurusError("invalid_kind", "unknown action")
+    return thesaurus.history(session, 1)[0]
+
+
+@bp.post("/thesaurus")
+@requires("admin")
+def thesaurus_post():
+    """Add, remove, import or undo (field ``action``); validated before anything is
+    written, so a bad entry leaves the thesaurus in force as it was."""
+    try:
+        with transaction(backends().sessions) as session:
+            seq = _thesaurus_change(session, request.form, f"admin:{current_user.email}").seq
+    except thesaurus.ThesaurusError as exc:
+        return _thesaurus_page(thesaurus_message(exc), 400, request.form)
+    return redirect(url_for("admin.thesaurus_page", toegepast=seq))
+
+
+@bp.get("/thesaurus/export")
+@requires("admin")
+def thesaurus_export():
+    """The thesaurus as a JSON file (the shape ``import`` takes)."""
+    with backends().sessions() as session:
+        doc = thesaurus.export_sets(session)
+    response = Response(json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Content-Disposition"] = "attachment; filename=thesaurus.json"
+    return response
