@@ -16,6 +16,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.client import IndexNames, make_client
+from portal.search.synonyms import SynonymIndex
+from registry import thesaurus
 from registry.db import make_engine, make_session_factory
 from registry.models import TaxonomyEvent, TaxonomyTerm
 from registry.taxonomy import Taxonomy, load_taxonomy
@@ -35,7 +37,29 @@ class Backends:
     _taxonomy: Taxonomy | None = None
     _taxonomy_key: tuple | None = None
     _checked_at: float = 0.0
+    _synonyms: SynonymIndex | None = None
+    _synonyms_revision: int | None = None
+    _synonyms_checked_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def synonyms(self) -> SynonymIndex:
+        """The thesaurus in force, reloaded only when its history has a new entry.
+
+        Like :meth:`taxonomy`, the registry is asked at most once per
+        ``taxonomy_check_s`` seconds, so an administrator's change is live in every
+        portal process within that time.
+        """
+        now = time.monotonic()
+        if self._synonyms is not None and now - self._synonyms_checked_at < self.taxonomy_check_s:
+            return self._synonyms
+        with self.sessions() as session:
+            current = thesaurus.revision(session)
+            with self._lock:
+                if self._synonyms is None or current != self._synonyms_revision:
+                    self._synonyms = SynonymIndex(thesaurus.list_sets(session))
+                    self._synonyms_revision = current
+                self._synonyms_checked_at = now
+                return self._synonyms
 
     def taxonomy(self) -> Taxonomy:
         """The registry's taxonomy, reloaded only when it changed.

@@ -109,7 +109,7 @@ def send_digests() -> None:
             continue
         hits = [
             doc for doc in service.iter_hits(be.search, be.names, "members", request, be.taxonomy(),
-                                             ["id", "title", "updated"])
+                                             ["id", "title", "updated"], be.synonyms())
             if doc.get("updated") and _parse(doc["updated"]) >= since
         ]  # fmt: skip
         if hits:

@@ -64,7 +64,13 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     taxonomy = be.taxonomy()
     lang = current_lang()
     hits = service.iter_hits(
-        be.search, be.names, audience(), search_request, taxonomy, list(EXPORT_FIELDS)
+        be.search,
+        be.names,
+        audience(),
+        search_request,
+        taxonomy,
+        list(EXPORT_FIELDS),
+        synonyms=be.synonyms(),
     )
     stamp = dt.date.today().isoformat()
 

@@ -19,12 +19,16 @@ def _schema_name(schema) -> str:
 def _search_parameters() -> list[dict]:
     params = [
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_Q_LENGTH},
-         "description": 'words (AND), "phrase", -exclude; the last word completes as prefix'},
+         "description": 'words (most must match; stopwords ignored; thesaurus synonyms and '
+                        'compound parts count), "phrase", -exclude; the last word completes '
+                        'as prefix'},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
         {"name": "size", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS)}},
+        {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
+         "description": "false: no spelling correction when the words find nothing"},
     ]  # fmt: skip
     for facet in FACETS:
         if facet.at_least:

@@ -99,6 +99,10 @@ class SearchResultView(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "only with cursor=…; null on the last page"}
     )
+    corrected_query = fields.String(
+        metadata={"description": "only when q found nothing and this corrected query did: "
+                                 "the hits are the corrected query's"}
+    )  # fmt: skip
     did_you_mean = fields.String(allow_none=True, metadata={"description": "only with 0 hits"})
     without_filter = fields.List(
         fields.Nested(FilterRelaxationView), metadata={"description": "only with 0 hits"}

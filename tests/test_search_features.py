@@ -255,15 +255,19 @@ def test_opensearch_description_and_links(http):
 
 
 def test_zero_results_suggest_a_spelling_and_show_filter_relaxations(http):
-    result = api(http, q="leesbevordring")
+    corrected = api(http, q="leesbevordring")
+    assert corrected["corrected_query"] == "leesbevordering" and corrected["total"] > 0
+    result = api(http, q="leesbevordring", correct="0")
     assert result["total"] == 0 and result["did_you_mean"] == "leesbevordering"
     result = api(http, q="lezen", province="flevoland", phase="idee")
     if result["total"] == 0:
         without = {w["facet"]: w["total"] for w in result["without_filter"]}
         assert without["province"] == api(http, q="lezen", phase="idee")["total"]
         assert without["phase"] == api(http, q="lezen", province="flevoland")["total"]
-    html = http.get("/zoeken?q=leesbevordring").get_data(as_text=True)
+    html = http.get("/zoeken?q=leesbevordring&correct=0").get_data(as_text=True)
     assert "Bedoelde u" in html and "q=leesbevordering" in html
+    html = http.get("/zoeken?q=leesbevordring").get_data(as_text=True)
+    assert "Resultaten voor <em>leesbevordering</em>" in html
 
 
 def test_autocomplete_suggests_titles_and_keywords(http):

@@ -46,6 +46,7 @@ class _ScalarParams(Schema):
     size = fields.Integer(load_default=DEFAULT_SIZE, validate=validate.Range(1, 100))
     evidence_min = fields.Integer(load_default=None, validate=validate.Range(0, 5))
     lang = fields.String(load_default=None, validate=validate.OneOf(LANGS))
+    correct = fields.Boolean(load_default=True)
 
 
 _SCALARS = _ScalarParams()
@@ -66,6 +67,8 @@ class SearchRequest:
     page: int = 1
     size: int = DEFAULT_SIZE
     lang: str | None = None
+    correct: bool = True
+    """False: search the words as typed even when they find nothing (no correction)."""
 
     @property
     def effective_sort(self) -> str:
@@ -96,6 +99,8 @@ class SearchRequest:
             args.append(("page", str(self.page)))
         if self.lang:
             args.append(("lang", self.lang))
+        if not self.correct:
+            args.append(("correct", "0"))
         return args
 
     def query_string(self) -> str:
@@ -124,9 +129,10 @@ class SearchRequest:
         filters = {k: v for k, v in self.filters.items() if k != facet_name}
         return replace(self, filters=filters, page=1)
 
-    def with_q(self, q: str) -> SearchRequest:
-        """The same filters with another query text, page 1."""
-        return replace(self, q=q, page=1)
+    def with_q(self, q: str, correct: bool = True) -> SearchRequest:
+        """The same filters with another query text, page 1; ``correct=False`` asks for
+        the words as typed, without spelling correction."""
+        return replace(self, q=q, page=1, correct=correct)
 
     def at_page(self, page: int) -> SearchRequest:
         """The same search at ``page``."""
@@ -152,7 +158,7 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     """
     raw = {
         name: _first(args, name)
-        for name in ("q", "sort", "page", "size", "evidence_min", "lang")
+        for name in ("q", "sort", "page", "size", "evidence_min", "lang", "correct")
         if _first(args, name) not in (None, "")
     }
     if "q" in raw:
@@ -193,6 +199,7 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
         page=scalars["page"],
         size=scalars["size"],
         lang=scalars["lang"],
+        correct=scalars["correct"],
     )
     if request.offset + request.size > MAX_RESULT_WINDOW:
         raise SearchParamError(

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from registry.taxonomy import Taxonomy
+from registry.text import normalize, words
 
+from .analysis import Concept, concepts, parse_query, required_matches
 from .facets import FACETS, Facet
 from .params import SearchRequest
+from .synonyms import EMPTY, SynonymIndex
 
-TEXT_FIELDS = (
+SYNTAX_FIELDS = (
     "title^8",
     "title.exact^4",
     "summary^5",
@@ -30,8 +33,23 @@ TEXT_FIELDS = (
     "organisation.exact",
     "programmes.text",
 )
-"""Searched fields with boosts: title > summary > keywords > description > results >
-organisation (issue #3); ``.exact`` sub-fields reward unstemmed matches."""
+"""The record's own text with boosts: title > summary > keywords > description >
+results > organisation; ``.exact`` sub-fields reward unstemmed matches. Quoted phrases
+and ``-word`` exclusions search these."""
+
+TEXT_FIELDS = SYNTAX_FIELDS + (
+    "title.parts^2",
+    "summary.parts^1.5",
+    "keywords.parts^1.5",
+    "description.parts^0.5",
+    "results.parts^0.4",
+    "labels_nl^1",
+    "labels_nl.exact^0.5",
+    "labels_en^1",
+)
+"""Fields a free word is looked for in: :data:`SYNTAX_FIELDS`, the parts of their
+compounds (``.parts``: ``abonnement`` meets ``bibliotheekabonnement``) and the
+taxonomy labels in both languages, each weighted below the record's own words."""
 
 MEMBER_TEXT_FIELDS = ("lessons_learned", "lessons_learned.exact", "contact.name")
 """Searched only in ``innovations-members``: the public index does not hold them."""
@@ -40,9 +58,9 @@ HIGHLIGHT_FIELDS = ("title", "summary", "description", "results")
 WHOLE_FIELDS = ("title", "summary")
 
 
-def text_fields(audience: str) -> tuple[str, ...]:
-    """Searched fields for ``audience`` (``public`` or ``members``)."""
-    return TEXT_FIELDS + MEMBER_TEXT_FIELDS if audience == "members" else TEXT_FIELDS
+def text_fields(audience: str, fields: tuple[str, ...] = TEXT_FIELDS) -> tuple[str, ...]:
+    """``fields`` plus the member-only fields for ``audience`` ``members``."""
+    return fields + MEMBER_TEXT_FIELDS if audience == "members" else fields
 
 
 RESULT_SOURCE = (
@@ -95,27 +113,35 @@ def resolve_filters(request: SearchRequest, taxonomy: Taxonomy) -> ResolvedFilte
 
 PREFIX_FIELDS = ("title.prefix^3", "keywords.prefix")
 """Edge-n-gram fields that let the last word complete as a prefix."""
-MIN_PREFIX_CHARS = 2
+PROXIMITY_FIELDS = ("title^3", "summary")
+"""Where the query's words close together lift a record (``match_phrase`` with slop)."""
+PROXIMITY_SLOP = 3
+SYNONYM_BOOST = 0.8
+"""A thesaurus alternative counts a little less than the word typed."""
+PARTS_BOOST = 0.7
+"""A compound matched through its parts counts less than the whole word."""
+TIE_BREAKER = 0.3
+"""Share of the other fields' scores added to the best field's (``multi_match``)."""
+ALL_CONCEPTS_BOOST = 1000.0
+"""Score added to a record that matches every concept of a query: far above any text
+score, so such records come first and text relevance orders them among themselves
+(and the rest below them)."""
+SYNONYM_FIELDS = ("title^3", "summary^2", "keywords^2", "description", "results",
+                  "labels_nl^0.5", "labels_en^0.5")  # fmt: skip
+"""Where thesaurus alternatives are looked for: the main fields, without sub-fields
+(an alternative is already a second chance; it needs no third)."""
+CLAUSE_BUDGET = 800
+"""Most term clauses a text query may expand to. OpenSearch refuses a query of more
+than 1,024 (``indices.query.bool.max_clause_count``); the typed words always go in,
+compound parts and thesaurus alternatives only while the budget lasts, in query
+order, so a long query never fails and the first words expand fully."""
+
+# simple_query_string keeps user syntax harmless: only quotes (phrases) and "-"
+# (not) are operators in what it is given.
+QUERY_FLAGS = "NOT|PHRASE|WHITESPACE"
 
 
-def split_last_word(q: str) -> tuple[str, str | None]:
-    """Split ``q`` into the text before the last word and the last word.
-
-    The last word completes as a prefix only while it is being typed: not after a
-    trailing space, not inside an open phrase, not when it is an exclusion
-    (``-word``) or shorter than :data:`MIN_PREFIX_CHARS`. Returns ``(q, None)`` then.
-    """
-    if not q or q[-1].isspace() or q.count('"') % 2:
-        return q, None
-    head, _, last = q.rpartition(" ")
-    if last.startswith("-") or '"' in last or len(last) < MIN_PREFIX_CHARS:
-        return q, None
-    if not any(ch.isalnum() for ch in last):
-        return q, None
-    return head.strip(), last
-
-
-def _simple_query(text: str, fields: tuple[str, ...]) -> dict:
+def _syntax_query(text: str, fields: tuple[str, ...]) -> dict:
     return {
         "simple_query_string": {
             "query": text,
@@ -127,30 +153,162 @@ def _simple_query(text: str, fields: tuple[str, ...]) -> dict:
     }
 
 
-def text_query(q: str, fields: tuple[str, ...] = TEXT_FIELDS) -> dict:
-    """The scoring query for ``q``: everything when empty, else simple_query_string.
+def _match(text: str, fields: tuple[str, ...], phrase: bool = False, boost: float = 1.0) -> dict:
+    clause: dict = {"query": text, "fields": list(fields), "lenient": True}
+    if phrase:
+        clause.update(type="phrase", slop=1)
+    else:
+        clause.update(type="best_fields", operator="and", tie_breaker=TIE_BREAKER)
+    if boost != 1.0:
+        clause["boost"] = boost
+    return {"multi_match": clause}
 
-    Words combine with AND; ``"…"`` is a phrase and ``-word`` excludes; no other
-    character is an operator, so no user input can make the query fail. The last
-    word also matches as a prefix of title and keyword words (``leesbev`` finds
-    ``leesbevordering``), see :func:`split_last_word`.
+
+def clause_cost(text: str, fields: tuple[str, ...]) -> int:
+    """Term clauses a match of ``text`` over ``fields`` expands to (one per word and
+    field; an estimate from above, analyzers may drop words)."""
+    return len(fields) * max(1, len(words(text)))
+
+
+class ClauseBudget:
+    """What is left of :data:`CLAUSE_BUDGET` while a query is built."""
+
+    def __init__(self, total: int = CLAUSE_BUDGET):
+        self.left = total
+
+    def spend(self, cost: int, required: bool = False) -> bool:
+        """Take ``cost`` if it fits (or ``required``); True when taken."""
+        if required or cost <= self.left:
+            self.left -= cost
+            return True
+        return False
+
+
+def concept_clause(
+    concept: Concept,
+    fields: tuple[str, ...],
+    budget: ClauseBudget | None = None,
+    spent: bool = False,
+) -> dict:
+    """The clause one concept matches with: its words, or its compound parts all
+    together, or one of its thesaurus alternatives, or (last word) a prefix.
+
+    The typed words always go in (and count against ``budget`` unless ``spent``: the
+    caller paid for them); the other options only while the budget lasts.
     """
-    if not q.strip():
+    budget = budget or ClauseBudget()
+    if not spent:
+        budget.spend(clause_cost(concept.text, fields), required=True)
+    options = [_match(concept.text, fields, phrase=concept.is_phrase)]
+    if concept.prefix and budget.spend(clause_cost(concept.text, PREFIX_FIELDS)):
+        options.append(_match(concept.text, PREFIX_FIELDS))
+    if concept.parts and budget.spend(sum(clause_cost(p, fields) for p in concept.parts)):
+        parts = []
+        part_synonyms = concept.part_synonyms or tuple(() for _ in concept.parts)
+        for part, alternatives in zip(concept.parts, part_synonyms, strict=True):
+            either = [_match(part, fields)] + [
+                _match(alt, SYNONYM_FIELDS, phrase=True, boost=SYNONYM_BOOST)
+                for alt in alternatives
+                if budget.spend(clause_cost(alt, SYNONYM_FIELDS))
+            ]
+            parts.append(either[0] if len(either) == 1 else {"bool": {"should": either}})
+        options.append({"bool": {"must": parts, "boost": PARTS_BOOST}})
+    for alt in concept.synonyms:
+        if budget.spend(clause_cost(alt, SYNONYM_FIELDS)):
+            options.append(_match(alt, SYNONYM_FIELDS, phrase=True, boost=SYNONYM_BOOST))
+    if len(options) == 1:
+        return options[0]
+    return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def _fitting(items: list, cost, budget: ClauseBudget) -> list:
+    """The leading ``items`` whose ``cost(item)`` fits in ``budget`` (spent)."""
+    kept = []
+    for item in items:
+        if not budget.spend(cost(item)):
+            break
+        kept.append(item)
+    return kept
+
+
+def text_query(
+    q: str,
+    fields: tuple[str, ...] = TEXT_FIELDS,
+    synonyms: SynonymIndex = EMPTY,
+    syntax_fields: tuple[str, ...] = SYNTAX_FIELDS,
+) -> dict:
+    """The scoring query for ``q``: everything when empty.
+
+    Free words are grouped into concepts (:func:`~.analysis.concepts`: stopwords
+    dropped, thesaurus terms expanded, compounds split) of which a record must match
+    :func:`~.analysis.required_matches`. Records that match every concept come first
+    (:data:`ALL_CONCEPTS_BOOST`); records with the words close together in title or
+    summary rank higher. ``"…"`` phrases are required and ``-word`` excludes, on
+    :data:`SYNTAX_FIELDS` as typed. No input makes the query fail: other characters
+    are text, and what does not fit in :data:`CLAUSE_BUDGET` (only absurdly long
+    queries) is left out from the end: phrases and exclusions get half the budget,
+    then the concepts' own words, then their expansions.
+    """
+    parsed = parse_query(q)
+    if parsed.empty:
         return {"match_all": {}}
-    head, last = split_last_word(q)
-    if last is None:
-        return _simple_query(q, fields)
-    last_word = {
-        "bool": {
-            "should": [
-                _simple_query(last, fields),
-                {"multi_match": {"query": last, "fields": list(PREFIX_FIELDS), "operator": "and"}},
-            ],
-            "minimum_should_match": 1,
-        }
+    budget = ClauseBudget()
+    half = ClauseBudget(CLAUSE_BUDGET // 2)
+    phrases = _fitting(list(parsed.phrases), lambda t: clause_cost(t, syntax_fields), half)
+    excluded = _fitting(list(parsed.excluded), lambda t: clause_cost(t, syntax_fields), half)
+    budget.left -= CLAUSE_BUDGET // 2 - half.left
+    found = concepts(parsed, synonyms)
+    if len(found) > 1:
+        # the every-concept bonus repeats the concept clauses: they get half of the rest
+        budget = ClauseBudget(budget.left // 2)
+        budget.spend(clause_cost(" ".join(c.text for c in found), PROXIMITY_FIELDS) // 2)
+    found = _fitting(found, lambda c: clause_cost(c.text, fields), budget)
+    expansions = ClauseBudget(budget.left)
+    clauses = [concept_clause(concept, fields, expansions, spent=True) for concept in found]
+    must = [_syntax_query(phrase, syntax_fields) for phrase in phrases]
+    if len(clauses) == 1:
+        must.insert(0, clauses[0])
+    elif clauses:
+        required = required_matches(len(clauses))
+        must.insert(0, {"bool": {"should": clauses, "minimum_should_match": required}})
+    query: dict = {"must": must}
+    if excluded:
+        query["must_not"] = [_syntax_query(text, syntax_fields) for text in excluded]
+    if len(clauses) > 1:
+        every = {"bool": {"must": clauses}}
+        text = " ".join(c.text for c in found)
+        query["should"] = [
+            {"constant_score": {"filter": every, "boost": ALL_CONCEPTS_BOOST}},
+            {"multi_match": {"query": text, "fields": list(PROXIMITY_FIELDS),
+                             "type": "phrase", "slop": PROXIMITY_SLOP}},
+        ]  # fmt: skip
+    return {"bool": query}
+
+
+SPELL_FIELD = "spell"
+"""The record's own words, folded and unstemmed, gathered for the spelling suggester."""
+
+
+def spelling(q: str) -> dict:
+    """The term suggester for the words of ``q`` that the index does not hold (the
+    ``suggest`` section of a search body; :func:`~.analysis.correction` reads it)."""
+    return {
+        "text": normalize(q),
+        "words": {"term": {"field": SPELL_FIELD, "suggest_mode": "missing", "size": 1}},
     }
-    must = [_simple_query(head, fields), last_word] if head else [last_word]
-    return {"bool": {"must": must}}
+
+
+def is_complete(response: dict, q: str, synonyms: SynonymIndex = EMPTY) -> bool:
+    """True when a search found records that match every concept of ``q``.
+
+    With several concepts only such records carry :data:`ALL_CONCEPTS_BOOST` (the body
+    tracks scores whatever the sort); with one, any hit matches it.
+    """
+    if not response["hits"]["total"]["value"]:
+        return False
+    if len(concepts(parse_query(q), synonyms)) <= 1:
+        return True
+    return (response["hits"].get("max_score") or 0) >= ALL_CONCEPTS_BOOST
 
 
 def facet_filter(facet: Facet, values: list[str]) -> dict:
@@ -230,11 +388,15 @@ def highlight(audience: str = "public") -> dict:
 
 
 def build_search_body(
-    request: SearchRequest, taxonomy: Taxonomy, audience: str = "public"
+    request: SearchRequest,
+    taxonomy: Taxonomy,
+    audience: str = "public",
+    synonyms: SynonymIndex = EMPTY,
 ) -> tuple[dict, ResolvedFilters]:
     """The complete search body for ``request`` and the filters it resolved to.
 
-    ``audience`` (``public``/``members``) chooses the searched and highlighted fields.
+    ``audience`` (``public``/``members``) chooses the searched and highlighted fields;
+    ``synonyms`` is the thesaurus in force.
 
     Returns:
         ``(body, resolved)``; ``body`` is ready for ``client.search(body=…)``.
@@ -242,7 +404,12 @@ def build_search_body(
     resolved = resolve_filters(request, taxonomy)
     filters = facet_filters(resolved)
     body: dict = {
-        "query": text_query(request.q, text_fields(audience)),
+        "query": text_query(
+            request.q,
+            text_fields(audience),
+            synonyms,
+            text_fields(audience, SYNTAX_FIELDS),
+        ),
         "aggs": aggregations(filters, taxonomy),
         "sort": sort_clause(request.effective_sort),
         "from": request.offset,
@@ -255,4 +422,6 @@ def build_search_body(
         body["post_filter"] = pf
     if request.q:
         body["highlight"] = highlight(audience)
+        body["track_scores"] = True
+        body["suggest"] = spelling(request.q)
     return body, resolved

@@ -20,10 +20,12 @@ from opensearchpy.exceptions import RequestError
 from indexer.client import IndexNames
 from registry.taxonomy import Taxonomy
 
+from .analysis import correction, default_decompounder
 from .facets import FACETS
 from .params import SearchParamError, SearchRequest
-from .query import build_search_body
+from .query import build_search_body, is_complete
 from .results import shape_response
+from .synonyms import EMPTY, SynonymIndex
 
 PIT_KEEP_ALIVE = "2m"
 """How long a cursor stays valid between two pages (OpenSearch point in time)."""
@@ -39,44 +41,73 @@ def search(
     taxonomy: Taxonomy,
     lang: str,
     formerly_since=None,
+    synonyms: SynonymIndex = EMPTY,
 ) -> dict:
     """Search the ``audience`` alias; returns :func:`~.results.shape_response`'s dict.
 
-    ``formerly_since`` (a date) turns on "(voorheen …)" community labels.
+    ``formerly_since`` (a date) turns on "(voorheen …)" community labels; ``synonyms``
+    is the thesaurus in force.
 
-    With zero hits the result also carries ``did_you_mean`` (a corrected query or
-    None) and ``without_filter`` (for each active facet, the total you would get by
-    removing that facet's selection), from :func:`zero_result_help`.
+    Misspelt words (missing from the index, not stopwords, thesaurus terms or known
+    Dutch words: :func:`~.analysis.correction`) are corrected when the query finds
+    nothing, or finds no record with every concept while the corrected query does;
+    the result is then the corrected search's, with ``corrected_query``. A request with
+    ``correct`` false is searched as typed. With zero hits the result also carries
+    ``did_you_mean`` (a corrected query or None) and ``without_filter`` (for each
+    active facet, the total you would get by removing that facet's selection), from
+    :func:`zero_result_help`.
 
     Raises:
         opensearchpy.exceptions.ConnectionError: the cluster is unreachable (the
             portal answers 503).
     """
-    body, resolved = build_search_body(request, taxonomy, audience)
-    response = client.search(index=names.alias(audience), body=body)
+    alias = names.alias(audience)
+    body, resolved = build_search_body(request, taxonomy, audience, synonyms)
+    response = client.search(index=alias, body=body)
     result = shape_response(response, request, resolved, taxonomy, lang, formerly_since)
-    if result["total"] == 0:
-        result.update(zero_result_help(client, names, audience, request, taxonomy))
+    corrected = None
+    if "suggest" in response:
+        known = default_decompounder().known
+        corrected = correction(
+            body["suggest"]["text"], response["suggest"]["words"], synonyms, known
+        )
+    if corrected and request.correct and not is_complete(response, request.q, synonyms):
+        fixed_body, _ = build_search_body(request.with_q(corrected), taxonomy, audience, synonyms)
+        fixed_body.pop("suggest", None)
+        fixed_body["from"] = body["from"]
+        fixed = client.search(index=alias, body=fixed_body)
+        if fixed["hits"]["total"]["value"] and (
+            not result["total"] or is_complete(fixed, corrected, synonyms)
+        ):
+            result = shape_response(fixed, request, resolved, taxonomy, lang, formerly_since)
+            result["corrected_query"] = corrected
+            return result
+    if result["total"]:
+        return result
+    result.update(zero_result_help(client, names, audience, request, taxonomy, synonyms))
+    result["did_you_mean"] = corrected
     return result
 
 
 def zero_result_help(
-    client: OpenSearch, names: IndexNames, audience: str, request: SearchRequest, taxonomy: Taxonomy
+    client: OpenSearch,
+    names: IndexNames,
+    audience: str,
+    request: SearchRequest,
+    taxonomy: Taxonomy,
+    synonyms: SynonymIndex = EMPTY,
 ) -> dict:
-    """Help for a search without hits (issue #3, "Zero results").
+    """Which filter stands between a search and its hits.
 
     Returns:
-        ``{"did_you_mean": str | None, "without_filter": [{"facet", "param",
-        "total"}]}``; ``did_you_mean`` replaces each misspelt word by the index's
-        most frequent close term (term suggester on folded text), and
-        ``without_filter`` counts the hits with one facet's selection dropped, in
-        :data:`~.facets.FACETS` order.
+        ``{"without_filter": [{"facet", "param", "total"}]}``: the hits with one
+        facet's selection dropped, in :data:`~.facets.FACETS` order.
     """
     alias = names.alias(audience)
     searches: list[dict] = []
     active = [facet for facet in FACETS if request.selected(facet)]
     for facet in active:
-        body, _ = build_search_body(request.without(facet.name), taxonomy, audience)
+        body, _ = build_search_body(request.without(facet.name), taxonomy, audience, synonyms)
         searches += [
             {"index": alias},
             {
@@ -92,31 +123,7 @@ def zero_result_help(
         for facet, response in zip(active, responses, strict=True):
             total = response.get("hits", {}).get("total", {}).get("value", 0)
             without.append({"facet": facet.name, "param": facet.url_param, "total": total})
-    return {"did_you_mean": suggest(client, alias, request.q), "without_filter": without}
-
-
-def suggest(client: OpenSearch, alias: str, q: str) -> str | None:
-    """A corrected ``q`` from the index's own vocabulary, or None if nothing to fix."""
-    if not q.strip():
-        return None
-    body = {
-        "size": 0,
-        "suggest": {
-            "text": q,
-            "words": {"term": {"field": "description.exact", "suggest_mode": "missing", "size": 1}},
-        },
-    }
-    try:
-        entries = client.search(index=alias, body=body)["suggest"]["words"]
-    except RequestError:
-        return None
-    corrected, changed = q, False
-    for entry in sorted(entries, key=lambda e: e["offset"], reverse=True):
-        if entry["options"]:
-            start, end = entry["offset"], entry["offset"] + entry["length"]
-            corrected = corrected[:start] + entry["options"][0]["text"] + corrected[end:]
-            changed = True
-    return corrected if changed else None
+    return {"without_filter": without}
 
 
 def get_document(
@@ -230,6 +237,7 @@ def search_with_cursor(
     taxonomy: Taxonomy,
     lang: str,
     cursor: str,
+    synonyms: SynonymIndex = EMPTY,
 ) -> dict:
     """One page of a cursor walk (point in time + ``search_after``).
 
@@ -242,7 +250,7 @@ def search_with_cursor(
     Raises:
         CursorError: malformed or expired cursor.
     """
-    body, resolved = build_search_body(request, taxonomy, audience)
+    body, resolved = build_search_body(request, taxonomy, audience, synonyms)
     body.pop("from")
     if cursor == "start":
         pit_id = client.create_pit(
@@ -280,6 +288,7 @@ def iter_hits(
     request: SearchRequest,
     taxonomy: Taxonomy,
     fields: list[str] | None = None,
+    synonyms: SynonymIndex = EMPTY,
 ) -> Iterator[dict]:
     """Every hit of ``request`` in its sort order, streamed ``EXPORT_BATCH`` at a time.
 
@@ -287,7 +296,8 @@ def iter_hits(
     flat whatever the number of hits. ``fields`` selects ``_source`` fields (default:
     the result fields). Yields ``_source`` dicts.
     """
-    body, _ = build_search_body(replace(request, size=EXPORT_BATCH, page=1), taxonomy, audience)
+    batch = replace(request, size=EXPORT_BATCH, page=1)
+    body, _ = build_search_body(batch, taxonomy, audience, synonyms)
     for key in ("from", "aggs", "highlight"):
         body.pop(key, None)
     if fields:

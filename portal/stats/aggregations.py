@@ -25,8 +25,16 @@ from registry.taxonomy import Taxonomy
 
 from ..search.facets import FACETS, FACETS_BY_NAME, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
 from ..search.params import SearchRequest
-from ..search.query import ResolvedFilters, facet_filters, resolve_filters, text_fields, text_query
+from ..search.query import (
+    SYNTAX_FIELDS,
+    ResolvedFilters,
+    facet_filters,
+    resolve_filters,
+    text_fields,
+    text_query,
+)
 from ..search.results import sort_facet_values
+from ..search.synonyms import EMPTY, SynonymIndex
 
 STATS_AUDIENCE = "members"
 """Statistics run on ``innovations-members`` (published and archived innovations):
@@ -72,11 +80,14 @@ def backlog_cutoff(today: dt.date) -> dt.date:
     return months_before(today, BACKLOG_MONTHS)
 
 
-def stats_query(request: SearchRequest, taxonomy: Taxonomy) -> tuple[dict, ResolvedFilters]:
+def stats_query(
+    request: SearchRequest, taxonomy: Taxonomy, synonyms: SynonymIndex = EMPTY
+) -> tuple[dict, ResolvedFilters]:
     """The query that selects the result set of ``request`` (text and every filter).
 
-    Uses the search page's steps, with the members' searched fields, so the set is
-    the one a logged-in analyst sees on the search page for the same URL.
+    Uses the search page's steps, with the members' searched fields and the thesaurus
+    in force (``synonyms``), so the set is the one a logged-in analyst sees on the
+    search page for the same URL.
 
     Returns:
         ``(query, resolved)``: the ``query`` clause and the resolved filters (for
@@ -85,7 +96,14 @@ def stats_query(request: SearchRequest, taxonomy: Taxonomy) -> tuple[dict, Resol
     resolved = resolve_filters(request, taxonomy)
     query = {
         "bool": {
-            "must": [text_query(request.q, text_fields(STATS_AUDIENCE))],
+            "must": [
+                text_query(
+                    request.q,
+                    text_fields(STATS_AUDIENCE),
+                    synonyms,
+                    text_fields(STATS_AUDIENCE, SYNTAX_FIELDS),
+                )
+            ],
             "filter": list(facet_filters(resolved).values()),
         }
     }
@@ -172,6 +190,7 @@ def build_stats_body(
     taxonomy: Taxonomy,
     crosstab: tuple[str, str],
     today: dt.date,
+    synonyms: SynonymIndex = EMPTY,
 ) -> tuple[dict, ResolvedFilters]:
     """The whole statistics request: one search, ``size: 0``, every view an aggregation.
 
@@ -179,12 +198,13 @@ def build_stats_body(
         request: the narrowing search (``q`` and filters; paging and sort ignored).
         crosstab: facet names ``(rows, columns)`` of the free cross-tab.
         today: reference date of the verification backlog.
+        synonyms: the thesaurus in force.
     Returns:
         ``(body, resolved)``; aggregations: ``status``, ``facets`` (one per facet
         of :data:`FACETS`), ``crosstab``, ``evidence_by_priority``, ``added``
         (per quarter), ``without_date``, ``backlog``.
     """
-    query, resolved = stats_query(request, taxonomy)
+    query, resolved = stats_query(request, taxonomy, synonyms)
     rows, columns = (FACETS_BY_NAME[name] for name in crosstab)
     by_rows, by_columns = (FACETS_BY_NAME[name] for name in EVIDENCE_BY)
     body = {

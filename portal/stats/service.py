@@ -9,7 +9,9 @@ orders the buckets. :func:`search_analytics` reads the registry's search log.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from pathlib import Path
 
 from flask_babel import gettext as _
 from opensearchpy import OpenSearch
@@ -30,6 +32,7 @@ from registry.taxonomy import Taxonomy
 from ..errors import ApiError
 from ..search.facets import FACETS, FACETS_BY_NAME
 from ..search.params import SearchRequest
+from ..search.synonyms import EMPTY, SynonymIndex
 from .aggregations import (
     DEFAULT_CROSSTAB,
     STATS_AUDIENCE,
@@ -96,6 +99,7 @@ def facet_statistics(
     lang: str,
     crosstab: tuple[str, str] = DEFAULT_CROSSTAB,
     today: dt.date | None = None,
+    synonyms: SynonymIndex = EMPTY,
 ) -> dict:
     """Statistics of the result set of ``request`` in ``innovations-members``.
 
@@ -111,7 +115,7 @@ def facet_statistics(
         opensearchpy.exceptions.ConnectionError: the cluster is unreachable (503).
     """
     today = today or dt.date.today()
-    body, resolved = build_stats_body(request, taxonomy, crosstab, today)
+    body, resolved = build_stats_body(request, taxonomy, crosstab, today, synonyms)
     response = client.search(index=names.alias(STATS_AUDIENCE), body=body)
     result = shape_stats(response, taxonomy, lang, crosstab, today)
     result["renamed"] = resolved.renamed
@@ -181,3 +185,25 @@ def record_public_search(
             log_search(session, request.q, filters, total, took_ms)
     except Exception:  # noqa: BLE001 - any registry trouble must not reach the visitor
         log.warning("search log: could not record a search", exc_info=True)
+
+
+RELEVANCE_RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+"""Where ``make relevance`` writes ``<date>-relevance.json``."""
+
+
+def judged_zero_result_rate(results_dir: Path = RELEVANCE_RESULTS) -> dict | None:
+    """The zero-result rate of the newest judged-query evaluation, to show beside the
+    live share: ``{"rate": float (0–1), "queries": int, "date": "YYYY-MM-DD"}``, or
+    None when no evaluation has been written (or it cannot be read)."""
+    runs = sorted(results_dir.glob("*-relevance.json"))
+    if not runs:
+        return None
+    try:
+        summary = json.loads(runs[-1].read_text(encoding="utf-8"))["summary"]["all"]["portal"]
+        return {
+            "rate": float(summary["zero_rate"]),
+            "queries": int(summary["queries"]),
+            "date": runs[-1].name[:10],
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

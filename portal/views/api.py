@@ -32,7 +32,14 @@ def search():
     be = backends()
     lang = current_lang()
     result = service.search_with_cursor(
-        be.search, be.names, audience(), parse_request(), be.taxonomy(), lang, cursor
+        be.search,
+        be.names,
+        audience(),
+        parse_request(),
+        be.taxonomy(),
+        lang,
+        cursor,
+        be.synonyms(),
     )
     result["notices"] = renamed_notices(result.pop("renamed"), lang)
     return jsonify(result)

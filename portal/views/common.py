@@ -72,7 +72,14 @@ def run_search(search_request: SearchRequest | None = None) -> tuple[SearchReque
     since = dt.date.today() - dt.timedelta(days=days)
     started = time.perf_counter()
     result = service.search(
-        be.search, be.names, audience(), search_request, taxonomy, lang, formerly_since=since
+        be.search,
+        be.names,
+        audience(),
+        search_request,
+        taxonomy,
+        lang,
+        formerly_since=since,
+        synonyms=be.synonyms(),
     )
     took_ms = round((time.perf_counter() - started) * 1000)
     result["notices"] = renamed_notices(result.pop("renamed"), lang)

@@ -40,7 +40,13 @@ def _statistics(search_request: SearchRequest) -> dict:
     lang = current_lang()
     crosstab = service.parse_crosstab(request.args)
     stats = service.facet_statistics(
-        be.search, be.names, be.taxonomy(), search_request, lang, crosstab
+        be.search,
+        be.names,
+        be.taxonomy(),
+        search_request,
+        lang,
+        crosstab,
+        synonyms=be.synonyms(),
     )
     stats["notices"] = renamed_notices(stats.pop("renamed"), lang)
     return stats
@@ -49,7 +55,9 @@ def _statistics(search_request: SearchRequest) -> dict:
 def _analytics() -> dict:
     be = backends()
     month = service.parse_month(request.args, dt.date.today())
-    return service.search_analytics(be.sessions, be.taxonomy(), current_lang(), month)
+    analytics = service.search_analytics(be.sessions, be.taxonomy(), current_lang(), month)
+    analytics["judged"] = service.judged_zero_result_rate()
+    return analytics
 
 
 def _filter_choices(stats: dict, search_request: SearchRequest) -> dict[str, list[tuple]]:
