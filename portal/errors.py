@@ -34,6 +34,13 @@ PARAM_MESSAGES = {
         "Only the first 10,000 results can be paged through; add a filter to narrow the search."
     ),
     "invalid_cursor": _l("This cursor is not valid (any more); start again with cursor=start."),
+    "cursor_expired": _l(
+        "This cursor has expired: a cursor works for two minutes. Start again with cursor=start."
+    ),
+    "cursor_foreign": _l(
+        "This cursor was made for another visitor (logged in or not); start again with "
+        "cursor=start."
+    ),
 }
 """A person's message per search-parameter error code, in the request's language."""
 

@@ -1,0 +1,225 @@
+"""Hardening against outside attacks, against a real node, SQLite and gunicorn:
+cursors tied to their caller, concurrent submissions, CSV formulas, logout that
+revokes, login limits, the Host header, and inputs that used to answer 5xx.
+
+Uses its own small registry: a few published records (enough for a cursor walk), an
+archived record with a canary word, a record whose text starts like a spreadsheet
+formula, and one user per role.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from indexer.client import IndexNames
+from indexer.rebuild import rebuild
+from registry.db import transaction
+from registry.records import import_jsonl
+from registry.users import create_user
+
+from .conftest import RUN_ID, make_registry
+from .test_access import BASE
+
+SECRET = "hardening-test"
+PASSWORD = "een-lang-wachtwoord"
+ROLES = ("member", "editor", "analyst", "admin")
+ARCHIVED_CANARY = "hardarchief9z"
+PUBLIC_BASE = "https://innovatiebieb.example"
+FORMULAS = {
+    "title": '=HYPERLINK("http://evil.example","klik")',
+    "summary": "+31 6 1234 5678 belt u terug",
+    "organisation": "@SUM(1+1)",
+    "keywords": ["-2+3", "\tverborgen", "\rterug"],
+}
+RECORDS = [
+    *({"id": f"hard-gepubliceerd-{n}", "title": f"Hardproef {n}"} for n in range(1, 8)),
+    {"id": "hard-archief", "title": f"Hardproef {ARCHIVED_CANARY}", "status": "archived"},
+    {"id": "hard-formule", **FORMULAS},
+]
+PUBLISHED = 8
+"""Published records above: seven ``hard-gepubliceerd-*`` and the formula record."""
+
+
+def email(role: str) -> str:
+    return f"h-{role}@bieb.example"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, client, opensearch_url):
+    """A small registry and index, one user per role, the app and its config."""
+    from portal import create_app
+
+    path = tmp_path_factory.mktemp("hardening")
+    url, factory = make_registry(path)
+    extra = path / "records.jsonl"
+    extra.write_text("\n".join(json.dumps({**BASE, **r}) for r in RECORDS) + "\n", "utf-8")
+    assert not import_jsonl(factory, extra).rejected
+    with transaction(factory) as session:
+        for role in ROLES:
+            create_user(session, email(role), role, PASSWORD)
+    names = IndexNames(f"t{RUN_ID}-hardening-")
+    rebuild(client, factory, names)
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "OPENSEARCH_URL": opensearch_url,
+        "INDEX_PREFIX": names.prefix,
+        "SECRET_KEY": SECRET,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": PUBLIC_BASE,
+    }
+    yield {
+        "app": create_app(config),
+        "config": config,
+        "factory": factory,
+        "url": url,
+        "names": names,
+        "opensearch_url": opensearch_url,
+    }
+    client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
+
+
+_address = iter(range(1, 100_000))
+
+
+def browser(site, role: str | None = None):
+    """A test client with its own client address (rate limits do not mix)."""
+    http = site["app"].test_client()
+    number = next(_address)
+    http.environ_base["REMOTE_ADDR"] = f"10.13.{number // 250}.{number % 250 + 1}"
+    if role:
+        response = http.post("/login", data={"email": email(role), "password": PASSWORD})
+        assert response.status_code == 302, response.data
+    return http
+
+
+def error_of(response) -> dict:
+    assert response.is_json, response.data[:300]
+    return response.get_json()["error"]
+
+
+def open_contexts(client, names, audience: str = "public") -> int:
+    """Open search contexts (points in time among them) on an audience's index."""
+    stats = client.indices.stats(index=names.alias(audience), metric="search")
+    return stats["_all"]["total"]["search"]["open_contexts"]
+
+
+# --- cursors are tied to the caller ---------------------------------------------------
+
+
+def test_a_members_cursor_does_not_walk_the_members_index_for_an_anonymous_caller(site):
+    member = browser(site, "member")
+    first = member.get("/api/v1/search?cursor=start&size=1&sort=title").get_json()
+    assert first["next_cursor"]
+    response = browser(site).get(
+        "/api/v1/search", query_string={"cursor": first["next_cursor"], "size": 1, "sort": "title"}
+    )
+    assert response.status_code == 400
+    assert ARCHIVED_CANARY not in response.get_data(as_text=True)
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("cursor_foreign", "cursor")
+    assert "cursor=start" in error["message"]
+
+
+def test_an_anonymous_cursor_walks_the_public_index_exactly_once_and_closes(site, client):
+    http = browser(site)
+    before = open_contexts(client, site["names"])
+    seen, cursor = [], "start"
+    while cursor:
+        result = http.get("/api/v1/search", query_string={"cursor": cursor, "size": 3}).get_json()
+        seen += [hit["id"] for hit in result["hits"]]
+        cursor = result["next_cursor"]
+        assert len(seen) <= PUBLISHED
+    assert len(seen) == len(set(seen)) == PUBLISHED
+    assert "hard-archief" not in seen
+    assert open_contexts(client, site["names"]) == before, "the walk left its point in time open"
+
+
+def test_a_forged_or_altered_cursor_is_a_400(site):
+    http = browser(site)
+    cursor = http.get("/api/v1/search?cursor=start&size=1").get_json()["next_cursor"]
+    payload, _, signature = cursor.partition(".")
+    altered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
+    # the unsigned shape cursors used to have, naming a point in time of the node
+    pit = site_pit(site)
+    unsigned = base64.urlsafe_b64encode(json.dumps({"pit": pit, "after": [1]}).encode()).decode()
+    for bad in (altered, unsigned, "x" * 5000, "bm9wZQ"):
+        response = http.get("/api/v1/search", query_string={"cursor": bad, "size": 1})
+        assert response.status_code == 400, bad[:40]
+        assert error_of(response)["code"] == "invalid_cursor"
+
+
+def site_pit(site) -> str:
+    """The point-in-time id inside a fresh anonymous cursor (read with the secret)."""
+    cursor = browser(site).get("/api/v1/search?cursor=start&size=1").get_json()["next_cursor"]
+    return URLSafeTimedSerializer(SECRET, salt="search-cursor").loads(cursor)["pit"]
+
+
+def test_a_stale_cursor_is_a_400_that_says_so(site):
+    http = browser(site)
+    cursor = http.get("/api/v1/search?cursor=start&size=1").get_json()["next_cursor"]
+    payload = URLSafeTimedSerializer(SECRET, salt="search-cursor").loads(cursor)
+
+    class AnHourAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 3600
+
+    stale = URLSafeTimedSerializer(SECRET, salt="search-cursor", signer=AnHourAgo).dumps(payload)
+    response = http.get("/api/v1/search", query_string={"cursor": stale, "size": 1, "lang": "nl"})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "cursor_expired"
+    assert "verlopen" in error["message"]
+
+
+def test_opening_cursor_walks_is_rate_limited_per_client(site, client):
+    from portal.views.api import CURSOR_START_LIMIT
+
+    allowed = int(CURSOR_START_LIMIT.split()[0])
+    http = browser(site)
+    before = open_contexts(client, site["names"])
+    statuses = [
+        http.get("/api/v1/search?cursor=start&size=1").status_code for _ in range(allowed + 3)
+    ]
+    assert statuses[:allowed] == [200] * allowed
+    assert statuses[allowed:] == [429] * 3
+    assert open_contexts(client, site["names"]) - before == allowed
+    # paging with page= and continuing a walk are not limited
+    assert http.get("/api/v1/search?size=1").status_code == 200
+    # another client still opens walks
+    assert browser(site).get("/api/v1/search?cursor=start&size=1").status_code == 200
+
+
+# --- inputs that used to answer 5xx ----------------------------------------------------
+
+
+def _unsigned(value) -> str:
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_a_cursor_of_deeply_nested_json_is_a_400(site):
+    nested = _unsigned(b"[" * 1100 + b"]" * 1100)
+    response = browser(site).get("/api/v1/search", query_string={"cursor": nested})
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "cursor"
+
+
+def test_a_cursor_with_null_sort_values_is_a_400(site):
+    http = browser(site)
+    pit = site_pit(site)
+    for cursor in (
+        _unsigned({"pit": pit, "after": [None, None]}),
+        URLSafeTimedSerializer(SECRET, salt="search-cursor").dumps(
+            {"aud": "public", "alias": site["names"].alias("public"), "pit": pit,
+             "after": [None, None]}
+        ),
+    ):  # fmt: skip
+        response = http.get("/api/v1/search", query_string={"cursor": cursor, "size": 1})
+        assert response.status_code == 400
+        assert error_of(response)["code"] == "invalid_cursor"
