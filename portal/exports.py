@@ -6,9 +6,7 @@ so memory stays flat and the result is one consistent snapshot.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
@@ -16,6 +14,7 @@ from xml.etree import ElementTree as ET
 from flask import Response, stream_with_context, url_for
 
 from .backends import backends
+from .csv_writer import BOM, CsvWriter
 from .search import service
 from .search.params import SearchRequest
 from .views.common import audience, current_lang
@@ -57,8 +56,9 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     """A streamed download of every hit of ``search_request`` (``fmt``: csv/json).
 
     CSV: UTF-8 with BOM (spreadsheet programs then read diacritics right), labels in
-    the request's language, lists joined by ``"; "``. JSON: an array of objects with
-    ids, keys :data:`EXPORT_FIELDS`.
+    the request's language, lists joined by ``"; "``, written by
+    :class:`~portal.csv_writer.CsvWriter` (no cell can run as a formula). JSON: an
+    array of objects with ids, keys :data:`EXPORT_FIELDS`.
     """
     be = backends()
     taxonomy = be.taxonomy()
@@ -69,15 +69,10 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     stamp = dt.date.today().isoformat()
 
     def csv_lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_FIELDS)
-        yield "\ufeff" + buffer.getvalue()
+        writer = CsvWriter()
+        yield BOM + writer.line(EXPORT_FIELDS)
         for doc in hits:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(_csv_row(doc, taxonomy, lang))
-            yield buffer.getvalue()
+            yield writer.line(_csv_row(doc, taxonomy, lang))
 
     def json_chunks() -> Iterator[str]:
         yield "["

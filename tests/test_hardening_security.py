@@ -10,6 +10,8 @@ formula, and one user per role.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import time
 
@@ -223,3 +225,31 @@ def test_a_cursor_with_null_sort_values_is_a_400(site):
         response = http.get("/api/v1/search", query_string={"cursor": cursor, "size": 1})
         assert response.status_code == 400
         assert error_of(response)["code"] == "invalid_cursor"
+
+
+# --- CSV exports never hold a live formula ---------------------------------------------
+
+
+def test_the_search_export_guards_every_cell_that_starts_like_a_formula(site):
+    response = browser(site).get("/api/v1/export?format=csv&q=klik")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    header, found = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert [row["id"] for row in found] == ["hard-formule"]
+    row = found[0]
+    assert row["title"] == "'" + FORMULAS["title"]
+    assert row["summary"] == "'" + FORMULAS["summary"]
+    assert row["organisation"] == "'" + FORMULAS["organisation"]
+    assert row["keywords"].startswith("'-2+3")
+    for name in header:
+        assert not row[name].startswith(("=", "+", "-", "@", "\t", "\r")), name
+
+
+def test_the_statistics_csv_and_the_export_share_one_writer():
+    from portal import csv_writer, exports
+    from portal.stats import tables
+
+    assert exports.CsvWriter is csv_writer.CsvWriter
+    assert tables.csv_writer is csv_writer
+    table = tables.Table("t", "caption", ["=kop", "aantal"], [("@zoekwoord", [-1, "+3"])])
+    assert tables.csv_text(table).splitlines() == ["'=kop,aantal", "'@zoekwoord,-1,'+3"]
