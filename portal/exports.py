@@ -11,12 +11,13 @@ import json
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
-from flask import Response, stream_with_context, url_for
+from flask import Response, stream_with_context
 
 from .backends import backends
 from .csv_writer import BOM, CsvWriter
 from .search import service
 from .search.params import SearchRequest
+from .ui import public_url
 from .views.common import audience, current_lang
 
 EXPORT_FIELDS = (
@@ -91,16 +92,17 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
 
 
 def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Response:
-    """An Atom 1.0 feed of ``result`` (a newest-first search), entries link to details."""
+    """An Atom 1.0 feed of ``result`` (a newest-first search), entries link to details
+    (absolute links under ``PUBLIC_BASE_URL``, see :func:`public_url`)."""
     ns = "http://www.w3.org/2005/Atom"
     ET.register_namespace("", ns)
     feed = ET.Element(f"{{{ns}}}feed")
     ET.SubElement(feed, f"{{{ns}}}title").text = title
     query = search_request.query_string()
-    self_url = url_for("public.feed", _external=True) + (f"?{query}" if query else "")
+    self_url = public_url("public.feed") + (f"?{query}" if query else "")
     ET.SubElement(feed, f"{{{ns}}}id").text = self_url
     ET.SubElement(feed, f"{{{ns}}}link", rel="self", href=self_url)
-    page_url = url_for("public.search_page", _external=True) + (f"?{query}" if query else "")
+    page_url = public_url("public.search_page") + (f"?{query}" if query else "")
     ET.SubElement(feed, f"{{{ns}}}link", rel="alternate", href=page_url)
     newest = max((h.get("created") or "1970-01-01" for h in result["hits"]), default="1970-01-01")
     ET.SubElement(feed, f"{{{ns}}}updated").text = f"{newest}T00:00:00Z"
@@ -108,7 +110,7 @@ def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Respon
     ET.SubElement(author, f"{{{ns}}}name").text = "Innovatiebieb"
     for hit in result["hits"]:
         entry = ET.SubElement(feed, f"{{{ns}}}entry")
-        link = url_for("public.detail", record_id=hit["id"], _external=True)
+        link = public_url("public.detail", record_id=hit["id"])
         ET.SubElement(entry, f"{{{ns}}}title").text = hit["title"]
         ET.SubElement(entry, f"{{{ns}}}id").text = link
         ET.SubElement(entry, f"{{{ns}}}link", rel="alternate", href=link)
@@ -126,7 +128,8 @@ def _name(ns: str, text: str | None) -> ET.Element:
 
 
 def opensearch_description(lang: str) -> Response:
-    """The OpenSearch description document, so browsers can add the portal."""
+    """The OpenSearch description document, so browsers can add the portal (its
+    template URL under ``PUBLIC_BASE_URL``, see :func:`public_url`)."""
     ns = "http://a9.com/-/spec/opensearch/1.1/"
     ET.register_namespace("", ns)
     root = ET.Element(f"{{{ns}}}OpenSearchDescription")
@@ -137,7 +140,7 @@ def opensearch_description(lang: str) -> Response:
         else "Search innovations of public libraries"
     )
     ET.SubElement(root, f"{{{ns}}}InputEncoding").text = "UTF-8"
-    base = url_for("public.search_page", _external=True)
+    base = public_url("public.search_page")
     ET.SubElement(root, f"{{{ns}}}Url", type="text/html", template=f"{base}?q={{searchTerms}}")
     body = ET.tostring(root, encoding="unicode", xml_declaration=True)
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -14,8 +14,10 @@ import csv
 import io
 import json
 import time
+from xml.etree import ElementTree as ET
 
 import pytest
+import requests
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from indexer.client import IndexNames
@@ -24,7 +26,7 @@ from registry.db import transaction
 from registry.records import import_jsonl
 from registry.users import create_user
 
-from .conftest import RUN_ID, make_registry
+from .conftest import RUN_ID, make_registry, serve_portal
 from .test_access import BASE
 
 SECRET = "hardening-test"
@@ -33,7 +35,7 @@ ROLES = ("member", "editor", "analyst", "admin")
 ARCHIVED_CANARY = "hardarchief9z"
 PUBLIC_BASE = "https://innovatiebieb.example"
 FORMULAS = {
-    "title": '=HYPERLINK("http://evil.example","klik")',
+    "title": '=HYPERLINK("http://formule.example","klik")',
     "summary": "+31 6 1234 5678 belt u terug",
     "organisation": "@SUM(1+1)",
     "keywords": ["-2+3", "\tverborgen", "\rterug"],
@@ -253,3 +255,37 @@ def test_the_statistics_csv_and_the_export_share_one_writer():
     assert tables.csv_writer is csv_writer
     table = tables.Table("t", "caption", ["=kop", "aantal"], [("@zoekwoord", [-1, "+3"])])
     assert tables.csv_text(table).splitlines() == ["'=kop,aantal", "'@zoekwoord,-1,'+3"]
+
+
+# --- absolute links never come from the Host header -----------------------------------
+
+
+def _links(xml_text: str) -> list[str]:
+    root = ET.fromstring(xml_text)
+    found = [e.get("href") or e.get("template") for e in root.iter() if e.get("href")
+             or e.get("template")]  # fmt: skip
+    found += [e.text for e in root.iter() if e.tag.endswith("}id")]
+    return found
+
+
+@pytest.mark.parametrize("path", ["/feed.atom", "/feed.atom?q=hardproef", "/opensearch.xml",
+                                  "/innovaties/hard-gepubliceerd-1"])  # fmt: skip
+def test_absolute_links_use_the_public_base_url_whatever_the_host_header(site, path):
+    response = browser(site).get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "evil.example" not in text
+    if path.endswith((".atom", ".xml")) or "?" in path:
+        links = _links(text)
+        assert links and all(link.startswith(PUBLIC_BASE + "/") for link in links), links
+    else:
+        assert f"{PUBLIC_BASE}/innovaties/hard-gepubliceerd-1" in text
+
+
+def test_a_spoofed_host_reaches_no_link_through_gunicorn(site):
+    with serve_portal(site["url"], site["opensearch_url"], site["names"].prefix) as base:
+        for path in ("/feed.atom", "/opensearch.xml"):
+            response = requests.get(base + path, headers={"Host": "evil.example"}, timeout=10)
+            assert response.status_code == 200
+            assert "evil.example" not in response.text
+            assert "http://127.0.0.1:8000/" in response.text  # the default PUBLIC_BASE_URL
