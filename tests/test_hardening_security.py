@@ -13,20 +13,25 @@ import base64
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from xml.etree import ElementTree as ET
 
 import pytest
 import requests
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from registry.db import transaction
+from registry.models import Innovation
 from registry.records import import_jsonl
 from registry.users import create_user
 
-from .conftest import RUN_ID, make_registry, serve_portal
+from .conftest import ROOT, RUN_ID, make_registry, serve_portal
 from .test_access import BASE
 
 SECRET = "hardening-test"
@@ -289,3 +294,55 @@ def test_a_spoofed_host_reaches_no_link_through_gunicorn(site):
             assert response.status_code == 200
             assert "evil.example" not in response.text
             assert "http://127.0.0.1:8000/" in response.text  # the default PUBLIC_BASE_URL
+
+
+@pytest.mark.parametrize("path", ["/innovaties/", "/api/v1/innovations/"])
+def test_an_over_long_id_is_a_404_without_reaching_the_cluster(site, path):
+    response = browser(site).get(path + "a" * 5000)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert error_of(response)["code"] == "not_found"
+
+
+def test_an_admin_operation_of_deeply_nested_json_is_a_400(site):
+    admin = browser(site, "admin")
+    for operation in ("[" * 5000 + "]" * 5000, json.dumps({"op": "merge", "x": [[[[[[[1]]]]]]]})):
+        response = admin.post("/beheer/communities/toepassen", data={"operation": operation})
+        assert response.status_code == 400
+        assert "Internal" not in response.get_data(as_text=True)
+
+
+# --- import: every line on its own, within limits ---------------------------------------
+
+
+def test_import_reports_a_deeply_nested_or_huge_line_and_imports_the_others(tmp_path):
+    from registry.records import MAX_LINE_BYTES
+
+    url, factory = make_registry(tmp_path)
+    good = [{**BASE, "id": f"import-goed-{n}", "title": f"Goed {n}"} for n in range(3)]
+    lines = [
+        json.dumps(good[0]),
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps(good[1]),
+        json.dumps(
+            {**BASE, "id": "import-diep", "title": "Diep", "contact": {"name": [[[["x"]]]]}}
+        ),
+        json.dumps({**BASE, "id": "import-lang", "title": "x" * (MAX_LINE_BYTES + 10)}),
+        json.dumps(good[2]),
+    ]
+    path = tmp_path / "import.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "portal", "records", "import", str(path)],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    out = proc.stdout.splitlines()
+    assert [line.split(":")[0] for line in out] == ["line 2", "line 4", "line 5"], out
+    assert "nested deeper" in out[0] and "nested deeper" in out[1]
+    assert f"longer than {MAX_LINE_BYTES} bytes" in out[2]
+    with factory() as session:
+        ids = set(session.scalars(select(Innovation.id)))
+    assert ids == {record["id"] for record in good}

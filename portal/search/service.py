@@ -16,6 +16,7 @@ from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.exceptions import RequestError
 
 from indexer.client import IndexNames
+from registry.schemas import is_record_id
 from registry.taxonomy import Taxonomy
 
 from .facets import FACETS
@@ -127,7 +128,13 @@ def suggest(client: OpenSearch, alias: str, q: str) -> str | None:
 def get_document(
     client: OpenSearch, names: IndexNames, audience: str, record_id: str
 ) -> dict | None:
-    """The indexed document ``record_id`` in the ``audience`` alias, or None."""
+    """The indexed document ``record_id`` in the ``audience`` alias, or None.
+
+    An id that no record can have (too long, not a slug; see
+    :func:`registry.schemas.is_record_id`) is None without asking the cluster.
+    """
+    if not is_record_id(record_id):
+        return None
     try:
         response = client.get(index=names.alias(audience), id=record_id)
     except NotFoundError:

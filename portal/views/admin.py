@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from registry import jsonlimits
 from registry.db import transaction
 from registry.models import Innovation, TaxonomyEvent
 from registry.taxonomy_ops import (
@@ -34,6 +35,12 @@ from ..backends import backends
 from .common import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+MAX_OPERATION_CHARS = 200_000
+"""Longest ``operation`` field accepted (a split of every community stays far below)."""
+MAX_OPERATION_DEPTH = 4
+"""Deepest nesting of the ``operation`` field: the preview writes at most three levels
+(operation → labels → a split part's names)."""
 
 TAXONOMY_MESSAGES = (
     (r"unknown community '(.*)'", _l("There is no community “%(a)s”.")),
@@ -159,8 +166,11 @@ def apply_page():
     """Apply a previewed operation (split assignments come from the preview form)."""
     try:
         try:
-            raw = json.loads(request.form.get("operation", ""))
+            raw = jsonlimits.loads(
+                request.form.get("operation", ""), MAX_OPERATION_CHARS, MAX_OPERATION_DEPTH
+            )
         except ValueError:
+            # not JSON, too long or too deeply nested: never what the preview wrote
             raise TaxonomyError("the operation was damaged; start again from the preview") from None
         op = Operation.from_dict(raw)
         if op.op == "split":
