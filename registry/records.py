@@ -94,6 +94,20 @@ def upsert(session: Session, data: dict) -> str:
     return "updated"
 
 
+def insert(session: Session, data: dict, owner_id: int | None = None) -> Innovation:
+    """Create one validated record that must not exist yet (never an update).
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: the id is taken (also by a record another
+            transaction created meanwhile: the primary key decides, not a read).
+    """
+    record = Innovation(**data, version=1, owner_id=owner_id)
+    session.add(record)
+    session.flush()
+    append_change(session, record.id, record.version, "upsert")
+    return record
+
+
 def delete(session: Session, record_id: str) -> bool:
     """Delete a record; returns False when it did not exist."""
     record = session.get(Innovation, record_id)

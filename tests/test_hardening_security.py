@@ -14,9 +14,12 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -27,7 +30,7 @@ from sqlalchemy import select
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from registry.db import transaction
-from registry.models import Innovation
+from registry.models import Innovation, User
 from registry.records import import_jsonl
 from registry.users import create_user
 
@@ -346,3 +349,74 @@ def test_import_reports_a_deeply_nested_or_huge_line_and_imports_the_others(tmp_
     with factory() as session:
         ids = set(session.scalars(select(Innovation.id)))
     assert ids == {record["id"] for record in good}
+
+
+# --- concurrent submissions -------------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_of(session: requests.Session, url: str) -> str:
+    return CSRF.search(session.get(url, timeout=30).text).group(1)
+
+
+def portal_login(base: str, role: str, remember: bool = False) -> requests.Session:
+    """A logged-in ``requests`` session against a served portal (with CSRF tokens)."""
+    session = requests.Session()
+    form = {
+        "email": email(role),
+        "password": PASSWORD,
+        "csrf_token": csrf_of(session, f"{base}/login"),
+    }
+    if remember:
+        form["remember"] = "y"
+    response = session.post(f"{base}/login", data=form, allow_redirects=False, timeout=30)
+    assert response.status_code == 302, response.text[:300]
+    return session
+
+
+def submission_form(title: str, summary: str, token: str) -> dict:
+    return {
+        "csrf_token": token, "action": "save", "title": title, "summary": summary,
+        "description": BASE["description"], "priorities": BASE["priorities"],
+        "communities": BASE["communities"], "phase": BASE["phase"],
+        "innovation_type": BASE["innovation_type"], "target_groups": BASE["target_groups"],
+        "organisation": BASE["organisation"], "province": BASE["province"],
+    }  # fmt: skip
+
+
+def test_concurrent_submissions_with_one_title_each_land_in_their_own_record(site):
+    title = "Gelijktijdige titelproef"
+    per_member = 6
+    with serve_portal(site["url"], site["opensearch_url"], site["names"].prefix) as base:
+        members = {role: portal_login(base, role) for role in ("member", "editor")}
+        tokens = {role: csrf_of(s, f"{base}/innovaties/nieuw") for role, s in members.items()}
+        jobs = [(role, n) for n in range(per_member) for role in members]
+        start = threading.Barrier(len(jobs))
+
+        def send(job):
+            role, number = job
+            form = submission_form(title, f"Samenvatting van {role} nummer {number}", tokens[role])
+            start.wait()
+            response = members[role].post(
+                f"{base}/innovaties/nieuw", data=form, allow_redirects=False, timeout=60
+            )
+            return role, number, response.status_code
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            outcomes = list(pool.map(send, jobs))
+    assert [status for *_, status in outcomes] == [302] * len(jobs), outcomes
+    owners = {}
+    with transaction(site["factory"]) as session:
+        for role in members:
+            owners[session.scalar(select(User.id).where(User.email == email(role)))] = role
+        rows = session.scalars(select(Innovation).where(Innovation.title == title)).all()
+        found = [(owners[r.owner_id], r.summary, r.id, r.version) for r in rows]
+    assert len(found) == len(jobs), found
+    assert len({record_id for *_, record_id, _ in found}) == len(jobs)
+    for owner, summary, _id, version in found:
+        assert summary.startswith(f"Samenvatting van {owner} "), (owner, summary)
+        assert version == 1, "a submission changed an existing record"
+    assert sorted(summary for _, summary, *_ in found) == sorted(
+        f"Samenvatting van {role} nummer {n}" for role, n in jobs
+    )
