@@ -420,3 +420,55 @@ def test_concurrent_submissions_with_one_title_each_land_in_their_own_record(sit
     assert sorted(summary for _, summary, *_ in found) == sorted(
         f"Samenvatting van {role} nummer {n}" for role, n in jobs
     )
+
+
+# --- logout revokes the login server-side -----------------------------------------------
+
+
+def is_logged_in(base: str, cookies: dict) -> bool:
+    """Whether a fresh client holding only ``cookies`` is logged in."""
+    fresh = requests.Session()
+    for name, value in cookies.items():
+        fresh.cookies.set(name, value)
+    response = fresh.get(f"{base}/mijn/inzendingen", allow_redirects=False, timeout=30)
+    return response.status_code == 200
+
+
+def test_saved_session_and_remember_cookies_stop_working_after_logout(site):
+    with serve_portal(site["url"], site["opensearch_url"], site["names"].prefix) as base:
+        browser_session = portal_login(base, "analyst", remember=True)
+        saved = browser_session.cookies.get_dict()
+        session_cookie = {"session": saved["session"]}
+        remember_cookie = {"remember_token": saved["remember_token"]}
+        assert is_logged_in(base, session_cookie) and is_logged_in(base, remember_cookie)
+        token = csrf_of(browser_session, f"{base}/mijn/inzendingen")
+        response = browser_session.post(
+            f"{base}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=30
+        )
+        assert response.status_code == 302
+        assert not is_logged_in(base, session_cookie), "the saved session cookie still works"
+        assert not is_logged_in(base, remember_cookie), "the saved remember-me cookie still works"
+
+
+def test_log_out_everywhere_ends_every_login_of_the_account(site):
+    with serve_portal(site["url"], site["opensearch_url"], site["names"].prefix) as base:
+        here = portal_login(base, "editor", remember=True)
+        elsewhere = portal_login(base, "editor", remember=True)
+        other_user = portal_login(base, "member")
+        saved = elsewhere.cookies.get_dict()
+        page = here.get(f"{base}/mijn/account", timeout=30)
+        assert page.status_code == 200 and "Overal uitloggen" in page.text
+        response = here.post(
+            f"{base}/mijn/account/overal-uitloggen",
+            data={"csrf_token": CSRF.search(page.text).group(1)},
+            allow_redirects=False, timeout=30,
+        )  # fmt: skip
+        assert response.status_code == 302
+        assert not is_logged_in(base, here.cookies.get_dict())
+        assert not is_logged_in(base, {"session": saved["session"]})
+        assert not is_logged_in(base, {"remember_token": saved["remember_token"]})
+        assert is_logged_in(base, other_user.cookies.get_dict()), "another account was logged out"
+        assert (
+            "op elk apparaat uitgelogd"
+            in here.get(base + response.headers["Location"], timeout=30).text
+        )
