@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -52,6 +53,11 @@ ROLE_RIGHTS = {
 
 LOGIN_LIMIT = "5 per minute;20 per hour"
 """Login attempts per client address (POST only)."""
+ACCOUNT_LOGIN_LIMIT = "10 per 15 minutes"
+"""Failed logins per account, from any number of addresses: password guessing spread
+over many addresses stops here (OWASP Authentication Cheat Sheet, account lockout).
+Only failures count, so the owner who types the password right is never blocked
+by their own logins; once the limit is reached, the password is not even checked."""
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -161,6 +167,22 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _account_key() -> str:
+    # the e-mail as the registry normalises it: "A@x " and "a@x" are one account
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+def _account_limit_message() -> str:
+    return _(
+        "Too many failed logins for this account. Wait 15 minutes and try again, or "
+        "ask an administrator to reset your password."
+    )
+
+
 class LoginForm(FlaskForm):
     """E-mail, password, remember me (CSRF-protected by Flask-WTF)."""
 
@@ -171,8 +193,19 @@ class LoginForm(FlaskForm):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    ACCOUNT_LOGIN_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=_failed_login,
+    error_message=_account_limit_message,
+)  # fmt: skip
 def login():
-    """The login page; a successful login renews the session and follows ``next``."""
+    """The login page; a successful login renews the session and follows ``next``.
+
+    Limits: :data:`LOGIN_LIMIT` per client address and :data:`ACCOUNT_LOGIN_LIMIT`
+    failures per account (429 with a message that says which). An unknown e-mail
+    costs the same password check as a known one
+    (:func:`registry.users.authenticate`), so the answer time does not tell which
+    accounts exist.
+    """
     form = LoginForm()
     failed = False
     if form.validate_on_submit():

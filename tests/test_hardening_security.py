@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -472,3 +473,48 @@ def test_log_out_everywhere_ends_every_login_of_the_account(site):
             "op elk apparaat uitgelogd"
             in here.get(base + response.headers["Location"], timeout=30).text
         )
+
+
+# --- login limits per account, constant login time --------------------------------------
+
+
+def test_failed_logins_are_limited_per_account_across_addresses(site):
+    allowed = 10  # failed logins per account in 15 minutes
+    with transaction(site["factory"]) as session:
+        create_user(session, "h-doelwit@bieb.example", "member", PASSWORD)
+        create_user(session, "h-buurman@bieb.example", "member", PASSWORD)
+    statuses, last = [], None
+    for attempt in range(40):
+        last = browser(site).post(
+            "/login", data={"email": "H-Doelwit@bieb.example ", "password": f"gok-{attempt}"}
+        )
+        statuses.append(last.status_code)
+    assert statuses == [401] * allowed + [429] * (40 - allowed)
+    page = last.get_data(as_text=True)
+    assert "Te veel mislukte inlogpogingen voor dit account" in page
+    assert "Traceback" not in page and int(last.headers["Retry-After"]) > 0
+    # the right password is not even checked until the limit passes
+    right = browser(site).post("/login", data={"email": "h-doelwit@bieb.example",
+                                               "password": PASSWORD})  # fmt: skip
+    assert right.status_code == 429
+    # another account is not affected, and a right password still logs it in
+    neighbour = browser(site)
+    assert neighbour.post("/login", data={"email": "h-buurman@bieb.example",
+                                          "password": "fout"}).status_code == 401  # fmt: skip
+    assert neighbour.post("/login", data={"email": "h-buurman@bieb.example",
+                                          "password": PASSWORD}).status_code == 302  # fmt: skip
+
+
+def test_login_takes_as_long_for_an_unknown_account_as_for_a_known_one(site):
+    def timed(address: str) -> float:
+        http = browser(site)
+        started = time.perf_counter()
+        response = http.post("/login", data={"email": address, "password": "niet-het-wachtwoord"})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 401
+        return elapsed
+
+    known = [timed(email("analyst")) for _ in range(5)]
+    unknown = [timed(f"h-onbekend-{n}@bieb.example") for n in range(5)]
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.5 < ratio < 2, (known, unknown)
