@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -21,7 +32,14 @@ from wtforms.validators import DataRequired, Length
 
 from registry.db import transaction
 from registry.models import User
-from registry.users import authenticate, session_token
+from registry.users import (
+    authenticate,
+    close_all_logins,
+    close_login,
+    login_is_open,
+    open_login,
+    session_token,
+)
 
 from .backends import backends
 
@@ -35,6 +53,11 @@ ROLE_RIGHTS = {
 
 LOGIN_LIMIT = "5 per minute;20 per hour"
 """Login attempts per client address (POST only)."""
+ACCOUNT_LOGIN_LIMIT = "10 per 15 minutes"
+"""Failed logins per account, from any number of addresses: password guessing spread
+over many addresses stops here (OWASP Authentication Cheat Sheet, account lockout).
+Only failures count, so the owner who types the password right is never blocked
+by their own logins; once the limit is reached, the password is not even checked."""
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -49,33 +72,49 @@ class PortalUser:
     email: str
     role: str
     token: str
+    login: str
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        """Session id: ``<user id>.<session token>`` (a password reset invalidates it)."""
-        return f"{self.user_id}.{self.token}"
+        """Session id: ``<user id>.<session token>.<login token>``.
+
+        A password reset or role change invalidates the session token
+        (:func:`registry.users.session_token`); logout removes the login token from
+        the registry (:func:`registry.users.close_login`). The session and the
+        remember-me cookie both carry this id, so both stop working either way.
+        """
+        return f"{self.user_id}.{self.token}.{self.login}"
 
     def may(self, right: str) -> bool:
         """Whether this user's role includes ``right`` (a role name)."""
         return right in ROLE_RIGHTS.get(self.role, set())
 
 
-def _portal_user(user: User) -> PortalUser:
-    return PortalUser(user.id, user.email, user.role, session_token(user))
+def _portal_user(user: User, login: str) -> PortalUser:
+    return PortalUser(user.id, user.email, user.role, session_token(user), login)
+
+
+def _login_max_age_s() -> int:
+    # a login lives as long as its longest cookie, the remember-me cookie
+    return int(current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> PortalUser | None:
-    user_id, _, token = session_id.partition(".")
-    if not user_id.isdigit():
+    """The user of a session or remember-me cookie id, or None when the user is
+    gone or inactive, the password or role changed, or the login was closed."""
+    user_id, token, login = (session_id.split(".") + ["", ""])[:3]
+    if not user_id.isdigit() or len(user_id) > 18 or not login:
         return None
     with backends().sessions() as db:
         user = db.get(User, int(user_id))
         if user is None or not user.active or session_token(user) != token:
             return None
-        return _portal_user(user)
+        if not login_is_open(db, user.id, login, _login_max_age_s()):
+            return None
+        return _portal_user(user, login)
 
 
 def current_role() -> str:
@@ -128,6 +167,22 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _account_key() -> str:
+    # the e-mail as the registry normalises it: "A@x " and "a@x" are one account
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+def _account_limit_message() -> str:
+    return _(
+        "Too many failed logins for this account. Wait 15 minutes and try again, or "
+        "ask an administrator to reset your password."
+    )
+
+
 class LoginForm(FlaskForm):
     """E-mail, password, remember me (CSRF-protected by Flask-WTF)."""
 
@@ -138,14 +193,26 @@ class LoginForm(FlaskForm):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    ACCOUNT_LOGIN_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=_failed_login,
+    error_message=_account_limit_message,
+)  # fmt: skip
 def login():
-    """The login page; a successful login renews the session and follows ``next``."""
+    """The login page; a successful login renews the session and follows ``next``.
+
+    Limits: :data:`LOGIN_LIMIT` per client address and :data:`ACCOUNT_LOGIN_LIMIT`
+    failures per account (429 with a message that says which). An unknown e-mail
+    costs the same password check as a known one
+    (:func:`registry.users.authenticate`), so the answer time does not tell which
+    accounts exist.
+    """
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
         with transaction(backends().sessions) as db:
             user = authenticate(db, form.email.data, form.password.data)
-            portal_user = _portal_user(user) if user else None
+            login = open_login(db, user, _login_max_age_s()) if user else ""
+            portal_user = _portal_user(user, login) if user else None
         if portal_user:
             # a fresh session at login: nothing from before survives (fixation)
             session.clear()
@@ -158,10 +225,35 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session (POST with CSRF token only, so no link can log anyone out)."""
+    """End this login (POST with CSRF token only, so no link can log anyone out).
+
+    The login's token is removed from the registry, so a saved copy of this
+    session's cookie or of its remember-me cookie no longer logs anyone in.
+    """
+    if current_user.is_authenticated:
+        with transaction(backends().sessions) as db:
+            close_login(db, current_user.user_id, current_user.login)
     logout_user()
     session.clear()
     return redirect(url_for("public.search_page"))
+
+
+@bp.get("/mijn/account")
+@requires("member")
+def account():
+    """The account page: who is logged in, and "log out everywhere"."""
+    return render_template("account.html")
+
+
+@bp.post("/mijn/account/overal-uitloggen")
+@requires("member")
+def logout_everywhere():
+    """End every login of this user, on every device (this one too)."""
+    with transaction(backends().sessions) as db:
+        close_all_logins(db, current_user.user_id)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login", uitgelogd="overal"))
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,8 @@
 | ``SEARCH_TIMEOUT_S`` | ``5`` | per-request OpenSearch timeout, seconds |
 | ``SMTP_URL`` | empty | mail server, e.g. ``smtp://127.0.0.1:8025`` |
 | ``MAIL_FROM`` | ``noreply@innovatiebieb.example`` | sender of reminders and digests |
-| ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of links in mails |
+| ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of every absolute link (mails, Atom
+  feed, OpenSearch description, permalinks); never the request's Host header |
 | ``TAXONOMY_CHECK_S`` | ``1`` | how often (s) a process checks for taxonomy changes |
 | ``COMMUNITY_FORMERLY_DAYS`` | ``365`` | days a merged/renamed community's facet label
   shows "(voorheen …)" |

@@ -11,6 +11,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
@@ -34,6 +35,13 @@ PARAM_MESSAGES = {
         "Only the first 10,000 results can be paged through; add a filter to narrow the search."
     ),
     "invalid_cursor": _l("This cursor is not valid (any more); start again with cursor=start."),
+    "cursor_expired": _l(
+        "This cursor has expired: a cursor works for two minutes. Start again with cursor=start."
+    ),
+    "cursor_foreign": _l(
+        "This cursor was made for another visitor (logged in or not); start again with "
+        "cursor=start."
+    ),
 }
 """A person's message per search-parameter error code, in the request's language."""
 
@@ -98,7 +106,11 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Too many attempts. Please wait a minute and try again."),
         }
         code = (exc.name or "error").lower().replace(" ", "_")
-        response = _respond(exc.code or 500, code, str(messages.get(exc.code, exc.name)))
+        message = str(messages.get(exc.code, exc.name))
+        if isinstance(exc, RateLimitExceeded) and exc.limit.error_message:
+            # a limit with its own wording (e.g. per account) says which limit it is
+            message = exc.description
+        response = _respond(exc.code or 500, code, message)
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         if exc.code == 429:

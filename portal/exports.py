@@ -6,18 +6,18 @@ so memory stays flat and the result is one consistent snapshot.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
-from flask import Response, stream_with_context, url_for
+from flask import Response, stream_with_context
 
 from .backends import backends
+from .csv_writer import BOM, CsvWriter
 from .search import service
 from .search.params import SearchRequest
+from .ui import public_url
 from .views.common import audience, current_lang
 
 EXPORT_FIELDS = (
@@ -57,8 +57,9 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     """A streamed download of every hit of ``search_request`` (``fmt``: csv/json).
 
     CSV: UTF-8 with BOM (spreadsheet programs then read diacritics right), labels in
-    the request's language, lists joined by ``"; "``. JSON: an array of objects with
-    ids, keys :data:`EXPORT_FIELDS`.
+    the request's language, lists joined by ``"; "``, written by
+    :class:`~portal.csv_writer.CsvWriter` (no cell can run as a formula). JSON: an
+    array of objects with ids, keys :data:`EXPORT_FIELDS`.
     """
     be = backends()
     taxonomy = be.taxonomy()
@@ -75,15 +76,10 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     stamp = dt.date.today().isoformat()
 
     def csv_lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_FIELDS)
-        yield "\ufeff" + buffer.getvalue()
+        writer = CsvWriter()
+        yield BOM + writer.line(EXPORT_FIELDS)
         for doc in hits:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(_csv_row(doc, taxonomy, lang))
-            yield buffer.getvalue()
+            yield writer.line(_csv_row(doc, taxonomy, lang))
 
     def json_chunks() -> Iterator[str]:
         yield "["
@@ -102,16 +98,17 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
 
 
 def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Response:
-    """An Atom 1.0 feed of ``result`` (a newest-first search), entries link to details."""
+    """An Atom 1.0 feed of ``result`` (a newest-first search), entries link to details
+    (absolute links under ``PUBLIC_BASE_URL``, see :func:`public_url`)."""
     ns = "http://www.w3.org/2005/Atom"
     ET.register_namespace("", ns)
     feed = ET.Element(f"{{{ns}}}feed")
     ET.SubElement(feed, f"{{{ns}}}title").text = title
     query = search_request.query_string()
-    self_url = url_for("public.feed", _external=True) + (f"?{query}" if query else "")
+    self_url = public_url("public.feed") + (f"?{query}" if query else "")
     ET.SubElement(feed, f"{{{ns}}}id").text = self_url
     ET.SubElement(feed, f"{{{ns}}}link", rel="self", href=self_url)
-    page_url = url_for("public.search_page", _external=True) + (f"?{query}" if query else "")
+    page_url = public_url("public.search_page") + (f"?{query}" if query else "")
     ET.SubElement(feed, f"{{{ns}}}link", rel="alternate", href=page_url)
     newest = max((h.get("created") or "1970-01-01" for h in result["hits"]), default="1970-01-01")
     ET.SubElement(feed, f"{{{ns}}}updated").text = f"{newest}T00:00:00Z"
@@ -119,7 +116,7 @@ def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Respon
     ET.SubElement(author, f"{{{ns}}}name").text = "Innovatiebieb"
     for hit in result["hits"]:
         entry = ET.SubElement(feed, f"{{{ns}}}entry")
-        link = url_for("public.detail", record_id=hit["id"], _external=True)
+        link = public_url("public.detail", record_id=hit["id"])
         ET.SubElement(entry, f"{{{ns}}}title").text = hit["title"]
         ET.SubElement(entry, f"{{{ns}}}id").text = link
         ET.SubElement(entry, f"{{{ns}}}link", rel="alternate", href=link)
@@ -137,7 +134,8 @@ def _name(ns: str, text: str | None) -> ET.Element:
 
 
 def opensearch_description(lang: str) -> Response:
-    """The OpenSearch description document, so browsers can add the portal."""
+    """The OpenSearch description document, so browsers can add the portal (its
+    template URL under ``PUBLIC_BASE_URL``, see :func:`public_url`)."""
     ns = "http://a9.com/-/spec/opensearch/1.1/"
     ET.register_namespace("", ns)
     root = ET.Element(f"{{{ns}}}OpenSearchDescription")
@@ -148,7 +146,7 @@ def opensearch_description(lang: str) -> Response:
         else "Search innovations of public libraries"
     )
     ET.SubElement(root, f"{{{ns}}}InputEncoding").text = "UTF-8"
-    base = url_for("public.search_page", _external=True)
+    base = public_url("public.search_page")
     ET.SubElement(root, f"{{{ns}}}Url", type="text/html", template=f"{base}?q={{searchTerms}}")
     body = ET.tostring(root, encoding="unicode", xml_declaration=True)
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from registry.models import Innovation
 
 
 @dataclass(frozen=True)
@@ -91,23 +86,6 @@ def _number(value: str):
     if not value:
         return None
     return int(value) if re.fullmatch(r"-?\d{1,18}", value) else value
-
-
-def slugify(title: str) -> str:
-    """A URL id from a title: ASCII, lowercase, hyphens (``Ideeën & co`` → ``ideeen-co``)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:100] or "innovatie"
-
-
-def unique_id(session: Session, title: str) -> str:
-    """A free record id for a new submission (``slug``, ``slug-2``, …)."""
-    base = slugify(title)
-    candidate, number = base, 1
-    while session.scalar(select(Innovation.id).where(Innovation.id == candidate)):
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
 
 
 def form_to_raw(form, record: dict | None) -> dict:

@@ -79,11 +79,7 @@ def remove_command(set_id: int) -> None:
 def import_command(file: Path, replace: bool) -> None:
     """Add the sets of FILE (the shape of ``data/thesaurus.json``); all or nothing."""
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        _fail(f"{file}: not a JSON document ({exc.__class__.__name__})")
-    try:
-        specs = thesaurus.parse_document(doc)
+        specs = thesaurus.parse_text(file.read_bytes())
         with transaction(backends().sessions) as session:
             count = thesaurus.import_sets(session, specs, _actor(), replace=replace)
     except thesaurus.ThesaurusError as exc:

@@ -1,4 +1,5 @@
-"""Template helpers: facet titles, value labels, sort names, language links.
+"""Template helpers: facet titles, value labels, sort names, language links, absolute
+links (:func:`public_url`).
 
 Facet titles live here (UI text, translated); which facets exist comes from
 :data:`portal.search.facets.FACETS`.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -60,6 +61,16 @@ SORT_LABELS = {
 
 def _lang() -> str:
     return str(get_locale() or "nl")
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` under ``PUBLIC_BASE_URL``.
+
+    Never built from the request's ``Host`` header: a visitor (or a cache in front
+    of the portal) could otherwise make the feed and the OpenSearch description
+    point to any host.
+    """
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def register(app: Flask) -> None:
@@ -116,6 +127,7 @@ def register(app: Flask) -> None:
             "value_label": value_label,
             "sort_options": sort_options,
             "lang_switch_query": lang_switch_query,
+            "public_url": public_url,
             "lang": _lang(),
         }
 

@@ -19,12 +19,16 @@ fields, old → new).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
+from .db import transaction
 from .models import AuditEntry, Innovation, ReviewComment, SavedSearch, User, VerificationReminder
-from .records import RECORD_FIELDS, upsert
+from .records import RECORD_FIELDS, insert, upsert
 from .schemas import InnovationSchema
 from .taxonomy import load_taxonomy
 
@@ -86,33 +90,96 @@ def may_edit(user: User, record: Innovation) -> bool:
     return is_editor(user) or (record.owner_id == user.id and record.status == "draft")
 
 
+ID_ATTEMPTS = 20
+"""How often :func:`create_submission` tries a next id when concurrent submissions
+with the same title take the one it chose."""
+
+
+def slugify(title: str) -> str:
+    """A URL id from a title: ASCII, lowercase, hyphens (``Ideeën & co`` → ``ideeen-co``)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:100] or "innovatie"
+
+
+def free_id(session: Session, title: str) -> str:
+    """The first record id not in use for ``title``: ``slug``, ``slug-2``, …
+
+    Only a proposal: another transaction may take it before this one inserts (see
+    :func:`create_submission`).
+    """
+    base = slugify(title)
+    candidate, number = base, 1
+    while session.scalar(select(Innovation.id).where(Innovation.id == candidate)):
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def create_submission(factory: sessionmaker[Session], user_id: int, raw: dict, submit: bool) -> str:
+    """Create a new submission owned by ``user_id``, with an id made from its title.
+
+    Each attempt is one transaction that inserts (never updates) the record under
+    the first free id; when a concurrent submission with the same title took that
+    id first, the primary key refuses the insert and the next attempt picks the next
+    free id. So a submission never lands in someone else's record, and two members
+    submitting one title at once both get their own record.
+
+    Args:
+        factory: the registry's session factory.
+        user_id: the submitter.
+        raw: form values (``id`` is ignored), validated by
+            :class:`~registry.schemas.InnovationSchema`.
+        submit: True sends it for review; False saves a draft.
+    Returns:
+        the new record's id.
+    Raises:
+        marshmallow.ValidationError: field-level errors (``messages``).
+        EditorialError: no free id after :data:`ID_ATTEMPTS` attempts.
+    """
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            with transaction(factory) as session:
+                user = session.get(User, user_id)
+                schema = InnovationSchema(taxonomy=load_taxonomy(session))
+                record_id = free_id(session, raw.get("title") or "innovatie")
+                status = "in_review" if submit else "draft"
+                data = schema.load({**raw, "id": record_id, "status": status})
+                insert(session, data, owner_id=user.id)
+                _audit(session, record_id, user.email, "submit" if submit else "save", {}, data)
+                return record_id
+        except IntegrityError:
+            continue
+    raise EditorialError("no free id for this title; try again")
+
+
 def save_submission(session: Session, user: User, raw: dict, submit: bool) -> Innovation:
-    """Create or edit a submission from form data.
+    """Edit an existing submission from form data (new ones: :func:`create_submission`).
 
     Args:
         user: the submitter (or an editor).
-        raw: field values as the form sends them (validated by
-            :class:`~registry.schemas.InnovationSchema`, the import's schema).
+        raw: field values as the form sends them, with the record's ``id``
+            (validated by :class:`~registry.schemas.InnovationSchema`, the import's
+            schema).
         submit: True sends it for review; False keeps (or makes) it a draft.
     Returns:
         the saved record.
     Raises:
         marshmallow.ValidationError: field-level errors (``messages``).
+        EditorialError: there is no record with this id.
         Forbidden: the user may not edit this record.
     """
     schema = InnovationSchema(taxonomy=load_taxonomy(session))
-    record = session.get(Innovation, raw.get("id"))
-    if record is not None and not may_edit(user, record):
+    record = _current(session, raw.get("id"))
+    if not may_edit(user, record):
         raise Forbidden("you may only change your own drafts")
     status = "in_review" if submit else "draft"
-    if record is not None and is_editor(user) and record.status in ("published", "archived"):
+    if is_editor(user) and record.status in ("published", "archived"):
         status = record.status  # an editor's fix does not unpublish
     data = schema.load({**raw, "status": status})
-    old = _loaded(record) if record else {}
+    old = _loaded(record)
     outcome = upsert(session, data)
     saved = session.get(Innovation, data["id"])
-    if outcome == "created":
-        saved.owner_id = user.id
     if outcome != "unchanged":
         _audit(session, saved.id, user.email, "submit" if submit else "save", old, data)
     return saved

@@ -183,6 +183,21 @@ class User(Base):
     )
 
 
+class LoginToken(Base):
+    """One login: the session and remember-me cookies of that login carry the token,
+    the registry keeps only its SHA-256. Logout removes the row, so a saved copy of
+    either cookie stops working at once (see :mod:`registry.users`)."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class AuditEntry(Base):
     """One change to a record: who, when, which fields (``{field: [old, new]}``)."""
 

@@ -12,12 +12,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import jsonlimits
 from .db import transaction
 from .models import Change, Innovation
 from .schemas import InnovationSchema, flatten_errors
@@ -39,6 +41,13 @@ MEMBER_FIELDS = ("contact", "budget_eur", "lessons_learned")
 
 EDITOR_FIELDS = ("internal_notes",)
 """Fields only editors see; they are in no search index."""
+
+MAX_LINE_BYTES = 1_000_000
+"""Longest import line, bytes: the longest valid record (every text field at its
+schema maximum, escaped) stays well below it."""
+MAX_LINE_DEPTH = 4
+"""Deepest nesting of an import line: a record is two levels (an object holding
+lists and the contact object); deeper lines are refused before validation."""
 
 
 def record_to_dict(record: Innovation) -> dict:
@@ -83,6 +92,20 @@ def upsert(session: Session, data: dict) -> str:
     record.updated_at = dt.datetime.now(dt.UTC)
     append_change(session, record.id, record.version, "upsert")
     return "updated"
+
+
+def insert(session: Session, data: dict, owner_id: int | None = None) -> Innovation:
+    """Create one validated record that must not exist yet (never an update).
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: the id is taken (also by a record another
+            transaction created meanwhile: the primary key decides, not a read).
+    """
+    record = Innovation(**data, version=1, owner_id=owner_id)
+    session.add(record)
+    session.flush()
+    append_change(session, record.id, record.version, "upsert")
+    return record
 
 
 def delete(session: Session, record_id: str) -> bool:
@@ -145,7 +168,10 @@ def _parse_line(raw_bytes: bytes, number: int, schema: InnovationSchema, report:
     if not line.strip():
         return None
     try:
-        raw = json.loads(line)
+        raw = jsonlimits.loads(line, MAX_LINE_BYTES, MAX_LINE_DEPTH)
+    except jsonlimits.JsonLimitError as exc:
+        report.rejected.append((number, "_line", f"refused: {exc}"))
+        return None
     except json.JSONDecodeError as exc:
         report.rejected.append((number, "_line", f"invalid JSON: {exc.msg}"))
         return None
@@ -160,12 +186,30 @@ def _parse_line(raw_bytes: bytes, number: int, schema: InnovationSchema, report:
         return None
 
 
+def _lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` of each line, ``None`` for a line longer than
+    ``limit`` bytes (it is skipped without ever being held in memory whole)."""
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= limit:
+            yield number, line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = handle.readline(limit)
+        yield number, None
+
+
 def import_jsonl(factory: sessionmaker[Session], path: Path, chunk: int = 200) -> ImportReport:
     """Import a JSON Lines file into the registry: validate each line, upsert by ``id``.
 
-    Each line is validated on its own with :class:`InnovationSchema` against the
-    registry's taxonomy; a bad line (not UTF-8, not JSON, not a valid record) is
-    reported with its number and skipped, the rest still imports. Valid lines are
+    Each line is parsed and validated on its own with :class:`InnovationSchema`
+    against the registry's taxonomy; a bad line (longer than :data:`MAX_LINE_BYTES`,
+    not UTF-8, not JSON, nested deeper than :data:`MAX_LINE_DEPTH`, not a valid
+    record) is reported with its number and skipped, the rest still imports. Valid lines are
     written in transactions of ``chunk`` records; if the database refuses a chunk,
     its records are retried one by one so only the refused line is lost. Blank
     lines are skipped; an id repeated in the file is a warning (the later line wins).
@@ -203,7 +247,12 @@ def import_jsonl(factory: sessionmaker[Session], path: Path, chunk: int = 200) -
         pending.clear()
 
     with open(path, "rb") as handle:
-        for number, raw_bytes in enumerate(handle, start=1):
+        for number, raw_bytes in _lines(handle, MAX_LINE_BYTES):
+            if raw_bytes is None:
+                report.rejected.append(
+                    (number, "_line", f"refused: longer than {MAX_LINE_BYTES} bytes")
+                )
+                continue
             data = _parse_line(raw_bytes, number, schema, report)
             if data is None:
                 continue

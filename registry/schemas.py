@@ -21,6 +21,8 @@ from .taxonomy import Taxonomy
 SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug: lowercase letters, digits and hyphens"
 )
+MAX_ID_CHARS = 120
+"""Longest record id (the ``id`` column and the schema's limit)."""
 RECORD_STATUSES = ("draft", "in_review", "published", "archived")
 MAX_INT32 = 2**31 - 1
 """Largest value of an ``integer`` field in the index mapping."""
@@ -36,6 +38,12 @@ VOCABULARY_FIELDS = {
     "target_groups": "target_groups",
     "province": "provinces",
 }
+
+
+def is_record_id(value: str) -> bool:
+    """Whether ``value`` could be a record id at all (at most :data:`MAX_ID_CHARS`
+    characters, a slug): anything else names no record, wherever it is looked up."""
+    return len(value) <= MAX_ID_CHARS and SLUG.regex.match(value) is not None
 
 
 def _text(required: bool = True, max_length: int | None = None) -> fields.String:
@@ -71,7 +79,7 @@ class InnovationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=[validate.Length(max=120), SLUG])
+    id = fields.String(required=True, validate=[validate.Length(max=MAX_ID_CHARS), SLUG])
     title = _text(max_length=300)
     summary = _text(max_length=2000)
     description = _text(max_length=20000)

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import jsonlimits
 from .models import SynonymSet, ThesaurusEvent
 from .text import STOPWORDS, normalize, words
 
@@ -221,6 +222,28 @@ def parse_document(doc) -> list[SetSpec]:
         except ThesaurusError as exc:
             raise ThesaurusError(exc.code, exc.message, f"set {number}") from None
     return specs
+
+
+MAX_DOCUMENT_CHARS = 2_000_000
+"""Longest thesaurus document accepted for an import (characters)."""
+MAX_DOCUMENT_DEPTH = 4
+"""``{"sets": [{"terms": [...]}]}`` is four levels deep; nothing deeper is read."""
+
+
+def parse_text(text: str | bytes) -> list[SetSpec]:
+    """Validate a thesaurus document given as JSON text (an upload, a file).
+
+    Raises:
+        ThesaurusError: ``invalid_document`` (not UTF-8, not JSON, too long, nested too
+            deeply), or the first bad set as :func:`parse_document` reports it.
+    """
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        doc = jsonlimits.loads(text, MAX_DOCUMENT_CHARS, MAX_DOCUMENT_DEPTH)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ThesaurusError("invalid_document", f"not a thesaurus document: {exc}") from None
+    return parse_document(doc)
 
 
 def import_sets(session: Session, specs: list[SetSpec], actor: str, replace: bool = False) -> int:

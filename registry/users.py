@@ -6,13 +6,15 @@ memory-hard KDF from a well-kept library); plain passwords are never stored.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import ROLES, User
+from .models import ROLES, LoginToken, User
 
 MIN_PASSWORD_LENGTH = 10
 # compared against when the e-mail is unknown, so both paths cost one scrypt check
@@ -99,3 +101,56 @@ def session_token(user: User) -> str:
     """
     digest = hashlib.sha256(f"{user.password_hash}|{user.role}".encode()).hexdigest()
     return digest[:16]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_login(session: Session, user: User, max_age_s: int) -> str:
+    """Record a new login of ``user``; returns its token (for the cookies only).
+
+    The registry stores the token's SHA-256, so its rows do not let anyone log in.
+    Logins of this user older than ``max_age_s`` seconds are removed on the way.
+    """
+    now = dt.datetime.now(dt.UTC)
+    session.execute(
+        delete(LoginToken)
+        .where(LoginToken.user_id == user.id)
+        .where(LoginToken.created_at < now - dt.timedelta(seconds=max_age_s))
+    )
+    token = secrets.token_urlsafe(24)
+    session.add(LoginToken(user_id=user.id, token_hash=_token_hash(token), created_at=now))
+    session.flush()
+    return token
+
+
+def login_is_open(session: Session, user_id: int, token: str, max_age_s: int) -> bool:
+    """Whether ``token`` is a login of ``user_id`` that was not closed and is at most
+    ``max_age_s`` seconds old (the longest a remember-me cookie lives)."""
+    found = session.scalar(
+        select(LoginToken)
+        .where(LoginToken.token_hash == _token_hash(token))
+        .where(LoginToken.user_id == user_id)
+    )
+    if found is None:
+        return False
+    created = found.created_at
+    if created.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
+        created = created.replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC) - created <= dt.timedelta(seconds=max_age_s)
+
+
+def close_login(session: Session, user_id: int, token: str) -> None:
+    """End one login (logout): its session and remember-me cookies stop working."""
+    session.execute(
+        delete(LoginToken)
+        .where(LoginToken.token_hash == _token_hash(token))
+        .where(LoginToken.user_id == user_id)
+    )
+
+
+def close_all_logins(session: Session, user_id: int) -> int:
+    """End every login of ``user_id`` ("log out everywhere"); returns how many."""
+    result = session.execute(delete(LoginToken).where(LoginToken.user_id == user_id))
+    return result.rowcount or 0

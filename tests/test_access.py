@@ -228,6 +228,9 @@ MATRIX = {
         "anonymous": 302, "member": 403, "editor": 200, "analyst": 403, "admin": 200},
     ("GET", "/mijn/inzendingen"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
     ("GET", "/mijn/zoekopdrachten"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
+    # the account page and "log out everywhere"
+    ("GET", "/mijn/account"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
+    ("POST", "/mijn/account/overal-uitloggen"): dict.fromkeys(("anonymous", *ROLES), 302),
     ("GET", "/innovaties/kanarie-gepubliceerd/controleren/vals"): dict.fromkeys(
         ("anonymous", *ROLES), 400),
     ("GET", "/zoekopdrachten/afmelden/vals"): dict.fromkeys(("anonymous", *ROLES), 400),
@@ -245,6 +248,10 @@ MATRIX = {
     ("GET", "/api/v1/stats"): {"anonymous": 401, "member": 403, "editor": 403,
                                "analyst": 200, "admin": 200},
 }  # fmt: skip
+
+
+LOGOUTS = ("/logout", "/mijn/account/overal-uitloggen")
+"""Matrix rows after which the caller logs in again."""
 
 
 def _rule_of(app, method: str, path: str) -> str:
@@ -266,7 +273,7 @@ def test_authorization_matrix(site, caller):
     for (method, path), expected in MATRIX.items():
         response = http.open(path, method=method)
         assert response.status_code == expected[caller], (caller, method, path)
-        if method == "POST" and path == "/logout" and caller != "anonymous":
+        if method == "POST" and path in LOGOUTS and caller != "anonymous":
             http = browser_for(site, caller)
 
 

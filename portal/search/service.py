@@ -7,17 +7,16 @@ takes the audience explicitly; the views decide it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.exceptions import RequestError
 
 from indexer.client import IndexNames
+from registry.schemas import is_record_id
 from registry.taxonomy import Taxonomy
 
 from .analysis import correction, default_decompounder
@@ -28,7 +27,14 @@ from .results import shape_response
 from .synonyms import EMPTY, SynonymIndex
 
 PIT_KEEP_ALIVE = "2m"
-"""How long a cursor stays valid between two pages (OpenSearch point in time)."""
+"""How long a point in time stays open between two pages of a cursor walk."""
+CURSOR_MAX_AGE_S = 120
+"""How long a ``next_cursor`` is accepted, seconds: the point in time it names lives
+:data:`PIT_KEEP_ALIVE` after the page that made it, so an older cursor is stale."""
+MAX_CURSOR_CHARS = 4000
+"""Longest cursor accepted; a real one (a point-in-time id and sort values) is far
+shorter, and a longer one is refused before any decoding work."""
+_CURSOR_SALT = "search-cursor"
 EXPORT_BATCH = 500
 """Documents fetched per round trip while streaming an export."""
 
@@ -129,7 +135,13 @@ def zero_result_help(
 def get_document(
     client: OpenSearch, names: IndexNames, audience: str, record_id: str
 ) -> dict | None:
-    """The indexed document ``record_id`` in the ``audience`` alias, or None."""
+    """The indexed document ``record_id`` in the ``audience`` alias, or None.
+
+    An id that no record can have (too long, not a slug; see
+    :func:`registry.schemas.is_record_id`) is None without asking the cluster.
+    """
+    if not is_record_id(record_id):
+        return None
     try:
         response = client.get(index=names.alias(audience), id=record_id)
     except NotFoundError:
@@ -209,24 +221,71 @@ def autocomplete(
 
 
 class CursorError(SearchParamError):
-    """A cursor that is malformed or expired (HTTP 400)."""
+    """A cursor that cannot continue a walk (HTTP 400).
 
-    def __init__(self, message: str):
-        super().__init__("invalid_cursor", message, "cursor")
+    ``code``: ``invalid_cursor`` (malformed, forged or altered), ``cursor_expired``
+    (older than :data:`CURSOR_MAX_AGE_S` or its point in time is gone) or
+    ``cursor_foreign`` (made for another audience or alias).
+    """
+
+    def __init__(self, message: str, code: str = "invalid_cursor"):
+        super().__init__(code, message, "cursor")
 
 
-def _encode_cursor(pit_id: str, after: list) -> str:
-    raw = json.dumps({"pit": pit_id, "after": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _cursor_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_CURSOR_SALT)
 
 
-def _decode_cursor(cursor: str) -> tuple[str, list]:
+def _encode_cursor(secret: str, audience: str, alias: str, pit_id: str, after: list) -> str:
+    """A signed, timestamped cursor naming ``pit_id`` and the last hit's sort values.
+
+    The audience and the alias are signed in, so a cursor only continues the walk of
+    the caller kind it was made for (a member's cursor is no key to the members'
+    index for an anonymous caller).
+    """
+    payload = {"aud": audience, "alias": alias, "pit": pit_id, "after": after}
+    return _cursor_serializer(secret).dumps(payload)
+
+
+def _valid_after(after) -> bool:
+    # sort values of a hit are scalars (score, keyword, number, id); null would make
+    # OpenSearch fail the whole search
+    return (
+        isinstance(after, list)
+        and 0 < len(after) <= 10
+        and all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in after)
+    )
+
+
+def _decode_cursor(
+    secret: str, audience: str, alias: str, cursor: str, max_age_s: int = CURSOR_MAX_AGE_S
+) -> tuple[str, list]:
+    """``(pit_id, search_after)`` of a cursor made by :func:`_encode_cursor`.
+
+    Raises:
+        CursorError: the cursor is too long, not signed with ``secret`` (forged or
+            altered), older than ``max_age_s`` seconds, made for another audience or
+            alias, or carries no usable sort values.
+    """
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise CursorError("cursor: not a cursor from this API")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return str(data["pit"]), list(data["after"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        data = _cursor_serializer(secret).loads(cursor, max_age=max_age_s)
+    except SignatureExpired:
+        raise CursorError(
+            "cursor: expired; start again with cursor=start", "cursor_expired"
+        ) from None
+    except (BadSignature, RecursionError, ValueError):
         raise CursorError("cursor: not a cursor from this API") from None
+    if not isinstance(data, dict) or not isinstance(data.get("pit"), str):
+        raise CursorError("cursor: not a cursor from this API")
+    if data.get("aud") != audience or data.get("alias") != alias:
+        raise CursorError(
+            "cursor: made for another caller; start again with cursor=start", "cursor_foreign"
+        )
+    if not _valid_after(data.get("after")):
+        raise CursorError("cursor: not a cursor from this API")
+    return data["pit"], data["after"]
 
 
 def search_with_cursor(
@@ -237,6 +296,7 @@ def search_with_cursor(
     taxonomy: Taxonomy,
     lang: str,
     cursor: str,
+    secret: str,
     synonyms: SynonymIndex = EMPTY,
 ) -> dict:
     """One page of a cursor walk (point in time + ``search_after``).
@@ -244,35 +304,42 @@ def search_with_cursor(
     Args:
         cursor: ``"start"`` to open a walk, else the ``next_cursor`` of the previous
             page. The other parameters must be the same on every page.
+        secret: the key that signs cursors (the app's ``SECRET_KEY``).
     Returns:
         the API result plus ``next_cursor`` (None on the last page, when the point
         in time is closed). ``page`` is ignored.
     Raises:
-        CursorError: malformed or expired cursor.
+        CursorError: a cursor that is malformed, forged, stale, made for another
+            audience or alias (see :func:`_decode_cursor`), or whose point in time
+            is gone.
     """
+    alias = names.alias(audience)
     body, resolved = build_search_body(request, taxonomy, audience, synonyms)
     body.pop("from")
+    body.pop("suggest", None)
     if cursor == "start":
-        pit_id = client.create_pit(
-            index=names.alias(audience), params={"keep_alive": PIT_KEEP_ALIVE}
-        )["pit_id"]
+        pit_id = client.create_pit(index=alias, params={"keep_alive": PIT_KEEP_ALIVE})["pit_id"]
         after = None
     else:
-        pit_id, after = _decode_cursor(cursor)
+        pit_id, after = _decode_cursor(secret, audience, alias, cursor)
     body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
     if after:
         body["search_after"] = after
     try:
         response = client.search(body=body)
     except (NotFoundError, RequestError):
-        raise CursorError("cursor: expired or invalid; start again with cursor=start") from None
+        raise CursorError(
+            "cursor: expired or invalid; start again with cursor=start", "cursor_expired"
+        ) from None
     result = shape_response(response, replace(request, page=1), resolved, taxonomy, lang)
     hits = response["hits"]["hits"]
+    pit_id = response.get("pit_id", pit_id)
     if len(hits) < request.size:
+        # the walk is over: free the point in time now rather than at its keep-alive
         _close_pit(client, pit_id)
         result["next_cursor"] = None
     else:
-        result["next_cursor"] = _encode_cursor(response.get("pit_id", pit_id), hits[-1]["sort"])
+        result["next_cursor"] = _encode_cursor(secret, audience, alias, pit_id, hits[-1]["sort"])
     return result
 
 
@@ -298,7 +365,7 @@ def iter_hits(
     """
     batch = replace(request, size=EXPORT_BATCH, page=1)
     body, _ = build_search_body(batch, taxonomy, audience, synonyms)
-    for key in ("from", "aggs", "highlight"):
+    for key in ("from", "aggs", "highlight", "suggest"):
         body.pop(key, None)
     if fields:
         body["_source"] = fields

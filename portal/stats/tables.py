@@ -9,14 +9,13 @@ them from the shapes of :mod:`.aggregations` and :mod:`.service`, and
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from flask import Response
 from flask_babel import gettext as _
 
+from .. import csv_writer
 from ..search.facets import FACETS
 from ..ui import FACET_TITLES
 
@@ -215,31 +214,18 @@ STATS_TABLES = (
 )
 """Every table name, i.e. every valid ``view`` of the CSV download."""
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value) -> str | int:
-    # text typed by the public (search words) must not run as a spreadsheet formula
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def csv_text(table: Table) -> str:
-    """``table`` as CSV text: the header, then one line per row (label first)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_safe_cell(title) for title in table.header])
-    for label, cells in table.rows:
-        writer.writerow([_safe_cell(label), *(_safe_cell(cell) for cell in cells)])
-    return buffer.getvalue()
+    """``table`` as CSV text: the header, then one line per row (label first); search
+    words typed by the public are guarded against formulas by :mod:`portal.csv_writer`."""
+    return csv_writer.csv_text([table.header, *([label, *cells] for label, cells in table.rows)])
 
 
 def csv_response(table: Table, today: dt.date | None = None) -> Response:
     """A CSV download of ``table``: UTF-8 with BOM (spreadsheets then read diacritics
     right), named ``innovatiebieb-<table name>-<date>.csv``."""
     stamp = (today or dt.date.today()).isoformat()
-    response = Response("\ufeff" + csv_text(table), mimetype="text/csv; charset=utf-8")
+    response = Response(csv_writer.BOM + csv_text(table), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="innovatiebieb-{table.name}-{stamp}.csv"'
     )

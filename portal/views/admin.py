@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from registry import thesaurus
+from registry import jsonlimits, thesaurus
 from registry.db import transaction
 from registry.models import Innovation, TaxonomyEvent
 from registry.taxonomy_ops import (
@@ -37,6 +37,12 @@ from ..backends import backends
 from .common import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+MAX_OPERATION_CHARS = 200_000
+"""Longest ``operation`` field accepted (a split of every community stays far below)."""
+MAX_OPERATION_DEPTH = 4
+"""Deepest nesting of the ``operation`` field: the preview writes at most three levels
+(operation → labels → a split part's names)."""
 
 TAXONOMY_MESSAGES = (
     (r"unknown community '(.*)'", _l("There is no community “%(a)s”.")),
@@ -162,8 +168,11 @@ def apply_page():
     """Apply a previewed operation (split assignments come from the preview form)."""
     try:
         try:
-            raw = json.loads(request.form.get("operation", ""))
+            raw = jsonlimits.loads(
+                request.form.get("operation", ""), MAX_OPERATION_CHARS, MAX_OPERATION_DEPTH
+            )
         except ValueError:
+            # not JSON, too long or too deeply nested: never what the preview wrote
             raise TaxonomyError("the operation was damaged; start again from the preview") from None
         op = Operation.from_dict(raw)
         if op.op == "split":
@@ -206,9 +215,6 @@ THESAURUS_MESSAGES = {
     "nothing_to_undo": _l("There is no change to undo."),
 }
 """The thesaurus errors in the admin's language, by :class:`ThesaurusError` code."""
-
-MAX_IMPORT_BYTES = 2_000_000
-"""Largest thesaurus file accepted by the import form."""
 
 
 def thesaurus_message(exc: thesaurus.ThesaurusError) -> str:
@@ -276,14 +282,8 @@ def _thesaurus_change(session, form, actor: str):
         thesaurus.remove_set(session, int(set_id), actor)
     elif action == "import":
         upload = request.files.get("file")
-        raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
-        if not raw or len(raw) > MAX_IMPORT_BYTES:
-            raise thesaurus.ThesaurusError("invalid_document", "empty or too large")
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise thesaurus.ThesaurusError("invalid_document", "not JSON") from None
-        specs = thesaurus.parse_document(doc)
+        raw = upload.read(thesaurus.MAX_DOCUMENT_CHARS + 1) if upload else b""
+        specs = thesaurus.parse_text(raw)
         thesaurus.import_sets(session, specs, actor, replace=form.get("replace") == "1")
     elif action == "undo":
         return thesaurus.undo(session, actor)

@@ -3,8 +3,9 @@ autocomplete as extensions)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
+from ..auth import limiter
 from ..backends import backends
 from ..errors import ApiError
 from ..exports import export_response
@@ -16,14 +17,25 @@ from .common import audience, current_lang, parse_request, renamed_notices, run_
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_AUTOCOMPLETE_CHARS = 100
+CURSOR_START_LIMIT = "20 per minute"
+"""Cursor walks a client may open: each opens a point in time on the cluster that
+lives for :data:`~portal.search.service.PIT_KEEP_ALIVE`, so this caps the points in
+time one client holds open."""
+
+
+def _not_a_walk_start() -> bool:
+    return request.args.get("cursor") != "start"
 
 
 @bp.get("/search")
+@limiter.limit(CURSOR_START_LIMIT, exempt_when=_not_a_walk_start)
 def search():
     """Search with the same parameters as the search page; JSON result.
 
     ``cursor=start`` (then the returned ``next_cursor``) walks every result with a
-    point in time instead of ``page``.
+    point in time instead of ``page``; a cursor only works for the kind of caller
+    (anonymous or logged in) that received it, for a few minutes. Opening walks is
+    rate-limited per client (:data:`CURSOR_START_LIMIT`, then 429).
     """
     cursor = request.args.get("cursor")
     if not cursor:
@@ -32,15 +44,9 @@ def search():
     be = backends()
     lang = current_lang()
     result = service.search_with_cursor(
-        be.search,
-        be.names,
-        audience(),
-        parse_request(),
-        be.taxonomy(),
-        lang,
-        cursor,
-        be.synonyms(),
-    )
+        be.search, be.names, audience(), parse_request(), be.taxonomy(), lang, cursor,
+        secret=current_app.config["SECRET_KEY"], synonyms=be.synonyms(),
+    )  # fmt: skip
     result["notices"] = renamed_notices(result.pop("renamed"), lang)
     return jsonify(result)
 

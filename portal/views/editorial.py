@@ -30,12 +30,14 @@ from ..submission import (
     posted_values,
     record_to_form,
 )
-from ..submission import unique_id as new_record_id
 
 EDITORIAL_MESSAGES = {
     "write what should change": _l("Write what the submitter should change."),
     "give the search a name": _l("Give the search a name."),
     "this search is too long to save": _l("This search is too long to save."),
+    "no free id for this title; try again": _l(
+        "Many innovations with this title were sent at the same moment; send it again."
+    ),
 }
 
 
@@ -80,20 +82,24 @@ def _form_page(values: dict, errors: dict, record_id: str | None, status: int = 
 
 def _save(record_id: str | None):
     submit = request.form.get("action") == "submit"
-    with transaction(backends().sessions) as session:
-        user = _user(session)
-        existing = record_to_dict(session.get(Innovation, record_id)) if record_id else None
-        raw = form_to_raw(request.form, existing)
-        raw["id"] = record_id or new_record_id(session, raw.get("title") or "innovatie")
-        try:
-            saved = editorial.save_submission(session, user, raw, submit)
-        except ValidationError as exc:
-            session.rollback()
-            errors = errors_by_field(exc.messages)
-            return _form_page(posted_values(request.form), errors, record_id, 400)
-        except editorial.Forbidden:
-            abort(403)
-        saved_id = saved.id
+    try:
+        if record_id is None:
+            saved_id = editorial.create_submission(
+                backends().sessions, current_user.user_id, form_to_raw(request.form, None), submit
+            )
+        else:
+            with transaction(backends().sessions) as session:
+                raw = form_to_raw(request.form, record_to_dict(session.get(Innovation, record_id)))
+                raw["id"] = record_id
+                saved_id = editorial.save_submission(session, _user(session), raw, submit).id
+    except ValidationError as exc:
+        errors = errors_by_field(exc.messages)
+        return _form_page(posted_values(request.form), errors, record_id, 400)
+    except editorial.Forbidden:
+        abort(403)
+    except editorial.EditorialError as exc:
+        errors = {"_form": [editorial_message(exc)]}
+        return _form_page(posted_values(request.form), errors, record_id, 409)
     return redirect(url_for("members.my_submissions", opgeslagen=saved_id))
 
 
