@@ -20,6 +20,8 @@ from registry.db import make_engine, make_session_factory
 from registry.models import TaxonomyEvent, TaxonomyTerm
 from registry.taxonomy import Taxonomy, load_taxonomy
 
+from .breaker import CircuitBreaker, GuardedTransport, guard
+
 
 @dataclass
 class Backends:
@@ -72,7 +74,15 @@ def init_app(app: Flask) -> None:
         engine=engine,
         sessions=make_session_factory(engine),
         log_sessions=make_session_factory(log_engine),
-        search=make_client(app.config["OPENSEARCH_URL"], timeout_s=app.config["SEARCH_TIMEOUT_S"]),
+        search=guard(
+            make_client(
+                app.config["OPENSEARCH_URL"],
+                timeout_s=app.config["SEARCH_TIMEOUT_S"],
+                transport_class=GuardedTransport,
+            ),
+            CircuitBreaker(threshold=3, cooldown_s=app.config["SEARCH_BREAKER_S"]),
+            slots=app.config["SEARCH_CONCURRENCY"],
+        ),
         names=IndexNames(app.config["INDEX_PREFIX"]),
         taxonomy_check_s=float(app.config.get("TAXONOMY_CHECK_S", 1.0)),
     )

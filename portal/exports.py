@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
@@ -66,6 +67,10 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
     hits = service.iter_hits(
         be.search, be.names, audience(), search_request, taxonomy, list(EXPORT_FIELDS)
     )
+    # the first batch is fetched before the first byte is sent: an unreachable
+    # cluster is then an ordinary 503, not a header followed by a cut connection
+    first = list(itertools.islice(hits, 1))
+    hits = itertools.chain(first, hits)
     stamp = dt.date.today().isoformat()
 
     def csv_lines() -> Iterator[str]:
