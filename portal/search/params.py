@@ -124,6 +124,10 @@ class SearchRequest:
         filters = {k: v for k, v in self.filters.items() if k != facet_name}
         return replace(self, filters=filters, page=1)
 
+    def without_filters(self) -> SearchRequest:
+        """A new request with no facet selected (text, sort and language kept), page 1."""
+        return replace(self, filters={}, page=1)
+
     def with_q(self, q: str) -> SearchRequest:
         """The same filters with another query text, page 1."""
         return replace(self, q=q, page=1)
