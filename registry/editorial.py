@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,7 +108,7 @@ def save_submission(session: Session, user: User, raw: dict, submit: bool) -> In
     status = "in_review" if submit else "draft"
     if record is not None and is_editor(user) and record.status in ("published", "archived"):
         status = record.status  # an editor's fix does not unpublish
-    data = schema.load({**raw, "status": status})
+    data = load_draft(schema, raw) if status == "draft" else schema.load({**raw, "status": status})
     old = _loaded(record) if record else {}
     outcome = upsert(session, data)
     saved = session.get(Innovation, data["id"])
@@ -116,6 +117,37 @@ def save_submission(session: Session, user: User, raw: dict, submit: bool) -> In
     if outcome != "unchanged":
         _audit(session, saved.id, user.email, "submit" if submit else "save", old, data)
     return saved
+
+
+DRAFT_REQUIRED = ("id", "title")
+"""The only fields a draft needs; every other rule applies to what is filled in, and
+all rules apply on submit."""
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def load_draft(schema: InnovationSchema, raw: dict) -> dict:
+    """Validate ``raw`` as a draft: only :data:`DRAFT_REQUIRED` must be there.
+
+    Required fields left empty are stored empty (``""`` or ``[]``: the registry's
+    columns are not nullable, and drafts are in no index); a filled-in value is
+    checked as on submit (length, vocabulary, numbers, URL).
+
+    Raises:
+        marshmallow.ValidationError: as :class:`~registry.schemas.InnovationSchema`.
+    """
+    empty = [
+        name
+        for name, field in schema.fields.items()
+        if field.required and name not in (*DRAFT_REQUIRED, "status") and _blank(raw.get(name))
+    ]
+    given = {name: value for name, value in raw.items() if name not in empty}
+    data = schema.load({**given, "status": "draft"}, partial=tuple(empty))
+    for name in empty:
+        data[name] = [] if isinstance(schema.fields[name], fields.List) else ""
+    return data
 
 
 ALLOWED_MOVES = {
