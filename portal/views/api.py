@@ -11,11 +11,10 @@ from ..exports import export_response
 from ..openapi import build_spec
 from ..schemas import MemberInnovationView, PublicInnovationView
 from ..search import service
+from ..search.params import MAX_AUTOCOMPLETE_CHARS
 from .common import audience, current_lang, parse_request, renamed_notices, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_AUTOCOMPLETE_CHARS = 100
 
 
 @bp.get("/search")
@@ -60,7 +59,7 @@ def autocomplete():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI description of this API."""
-    return jsonify(build_spec())
+    return jsonify(build_spec(backends().taxonomy()))
 
 
 @bp.get("/innovations/<record_id>")
