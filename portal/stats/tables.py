@@ -239,7 +239,7 @@ def csv_response(table: Table, today: dt.date | None = None) -> Response:
     """A CSV download of ``table``: UTF-8 with BOM (spreadsheets then read diacritics
     right), named ``innovatiebieb-<table name>-<date>.csv``."""
     stamp = (today or dt.date.today()).isoformat()
-    response = Response("\ufeff" + csv_text(table), mimetype="text/csv; charset=utf-8")
+    response = Response("\ufeff" + csv_text(table), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="innovatiebieb-{table.name}-{stamp}.csv"'
     )
