@@ -31,8 +31,8 @@ $(AXE): package.json package-lock.json
 	@touch $(AXE)
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
-	  { echo "make: Python 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); set PYTHON=/path/to/python3.11"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.implementation.name == "cpython" and sys.version_info >= (3, 11) else 1)' || \
+	  { echo "make: CPython 3.11 or newer is needed (found: $$($(PYTHON) --version 2>&1)); set PYTHON=/path/to/python3"; exit 1; }
 	@echo "==> creating $(VENV) and installing dependencies (constraints.txt)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade "pip>=24" || { echo "make: pip could not reach the package index"; exit 1; }

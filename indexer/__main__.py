@@ -69,12 +69,44 @@ def cmd_run(client, factory, names, _args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if not _wait_for_cluster(client, lambda: stopping):
+        return 0
     acquire(factory)
     try:
         return _run_loop(client, factory, names, poll, lambda: stopping)
     finally:
         release(factory)
         log.info(json.dumps({"event": "stopped"}))
+
+
+WAIT_FIRST_S = 1.0
+WAIT_MAX_S = 30.0
+"""Back-off of ``run`` while OpenSearch is unreachable at start: 1, 2, 4 … 30 s."""
+
+
+def _wait_for_cluster(client, stopping) -> bool:
+    """Block until OpenSearch answers, logging each wait; False if stopped meanwhile.
+
+    A ``run`` loop started before the cluster (at boot, or by a supervisor after a
+    crash) waits instead of exiting.
+    """
+    wait = WAIT_FIRST_S
+    while not stopping():
+        try:
+            client.info()
+            return True
+        except OSConnectionError as exc:
+            log.warning(json.dumps({
+                "event": "waiting_for_opensearch",
+                "message": f"OpenSearch is not reachable at {opensearch_url()}; "
+                           f"retrying in {wait:g} s",
+                "error": type(exc).__name__,
+            }))  # fmt: skip
+        deadline = time.monotonic() + wait
+        while not stopping() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        wait = min(WAIT_MAX_S, wait * 2)
+    return False
 
 
 def _run_loop(client, factory, names, poll: float, stopping) -> int:

@@ -29,20 +29,25 @@ def opensearch_url() -> str:
     return os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
 
 
-def make_client(url: str | None = None, timeout_s: float = 10.0, retries: int = 0) -> OpenSearch:
+def make_client(
+    url: str | None = None, timeout_s: float = 10.0, retries: int = 0, transport_class=None
+) -> OpenSearch:
     """An OpenSearch client for ``url`` (default :func:`opensearch_url`).
 
     ``timeout_s`` is the per-request timeout in seconds. ``retries`` repeats a request
     that got 502/503/504 or timed out (the indexer uses 3; the portal 0, so a visitor
     sees an unavailable cluster at once). Bulk 429s are retried with backoff by the
-    bulk helper, not here.
+    bulk helper, not here. ``transport_class`` replaces opensearch-py's ``Transport``
+    (the portal's guarded transport, :mod:`portal.breaker`).
     """
+    extra = {"transport_class": transport_class} if transport_class else {}
     return OpenSearch(
         hosts=[url or opensearch_url()],
         timeout=timeout_s,
         max_retries=retries,
         retry_on_timeout=retries > 0,
         http_compress=False,
+        **extra,
     )
 
 

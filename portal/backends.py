@@ -16,11 +16,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.client import IndexNames, make_client
+from portal.search.analysis import default_decompounder
 from portal.search.synonyms import SynonymIndex
 from registry import thesaurus
 from registry.db import make_engine, make_session_factory
 from registry.models import TaxonomyEvent, TaxonomyTerm
 from registry.taxonomy import Taxonomy, load_taxonomy
+
+from .breaker import CircuitBreaker, GuardedTransport, guard
 
 
 @dataclass
@@ -88,6 +91,9 @@ class Backends:
 
 def init_app(app: Flask) -> None:
     """Create the backends from ``app.config`` (no connection is opened yet)."""
+    # the decompounder's word list is read once per process, before the first request:
+    # threads of a worker would otherwise each build it at once on their first search
+    default_decompounder()
     engine = make_engine(app.config.get("DATABASE_URL"))
     # analytics writes wait at most 250 ms for a lock (a long taxonomy operation
     # holds SQLite's write lock): a busy registry costs a log row, never a slow search
@@ -96,7 +102,15 @@ def init_app(app: Flask) -> None:
         engine=engine,
         sessions=make_session_factory(engine),
         log_sessions=make_session_factory(log_engine),
-        search=make_client(app.config["OPENSEARCH_URL"], timeout_s=app.config["SEARCH_TIMEOUT_S"]),
+        search=guard(
+            make_client(
+                app.config["OPENSEARCH_URL"],
+                timeout_s=app.config["SEARCH_TIMEOUT_S"],
+                transport_class=GuardedTransport,
+            ),
+            CircuitBreaker(threshold=3, cooldown_s=app.config["SEARCH_BREAKER_S"]),
+            slots=app.config["SEARCH_CONCURRENCY"],
+        ),
         names=IndexNames(app.config["INDEX_PREFIX"]),
         taxonomy_check_s=float(app.config.get("TAXONOMY_CHECK_S", 1.0)),
     )

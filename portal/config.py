@@ -7,6 +7,10 @@
 | ``OPENSEARCH_URL`` | ``http://127.0.0.1:9200`` | the search cluster |
 | ``INDEX_PREFIX`` | empty | prefix of aliases and indices |
 | ``SEARCH_TIMEOUT_S`` | ``5`` | per-request OpenSearch timeout, seconds |
+| ``SEARCH_BREAKER_S`` | ``10`` | after 3 failed or timed-out OpenSearch calls in a
+  row, answer 503 at once for this many seconds, then probe again |
+| ``SEARCH_CONCURRENCY`` | ``6`` | OpenSearch calls one portal process makes at once;
+  fewer than gunicorn's threads, so a hanging cluster never takes every thread |
 | ``SMTP_URL`` | empty | mail server, e.g. ``smtp://127.0.0.1:8025`` |
 | ``MAIL_FROM`` | ``noreply@innovatiebieb.example`` | sender of reminders and digests |
 | ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of every absolute link (mails, Atom
@@ -51,6 +55,8 @@ def from_env() -> dict:
         "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200"),
         "INDEX_PREFIX": os.environ.get("INDEX_PREFIX", ""),
         "SEARCH_TIMEOUT_S": float(os.environ.get("SEARCH_TIMEOUT_S", "5")),
+        "SEARCH_BREAKER_S": float(os.environ.get("SEARCH_BREAKER_S", "10")),
+        "SEARCH_CONCURRENCY": int(os.environ.get("SEARCH_CONCURRENCY", "6")),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Innovatiebieb <noreply@innovatiebieb.example>"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),

@@ -127,7 +127,8 @@ def register_error_handlers(app: Flask) -> None:
             "unavailable",
             _("Search is temporarily unavailable. Please try again in a minute."),
         )
-        response.headers["Retry-After"] = "30"
+        # an open circuit breaker knows when it probes again; otherwise a guess
+        response.headers["Retry-After"] = str(getattr(exc, "retry_after", 30))
         return response
 
     @app.errorhandler(TransportError)

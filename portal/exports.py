@@ -7,6 +7,7 @@ so memory stays flat and the result is one consistent snapshot.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
@@ -73,6 +74,10 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
         list(EXPORT_FIELDS),
         synonyms=be.synonyms(),
     )
+    # the first batch is fetched before the first byte is sent: an unreachable
+    # cluster is then an ordinary 503, not a header followed by a cut connection
+    first = list(itertools.islice(hits, 1))
+    hits = itertools.chain(first, hits)
     stamp = dt.date.today().isoformat()
 
     def csv_lines() -> Iterator[str]:
@@ -89,10 +94,11 @@ def export_response(search_request: SearchRequest, fmt: str) -> Response:
         yield "]\n"
 
     if fmt == "csv":
-        body, mimetype = csv_lines(), "text/csv; charset=utf-8"
+        body, content_type = csv_lines(), "text/csv; charset=utf-8"
     else:
-        body, mimetype = json_chunks(), "application/json"
-    response = Response(stream_with_context(body), mimetype=mimetype)
+        body, content_type = json_chunks(), "application/json"
+    # content_type, not mimetype: Flask would append a second charset to text/csv
+    response = Response(stream_with_context(body), content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="innovatiebieb-{stamp}.{fmt}"'
     return response
 
@@ -110,8 +116,11 @@ def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Respon
     ET.SubElement(feed, f"{{{ns}}}link", rel="self", href=self_url)
     page_url = public_url("public.search_page") + (f"?{query}" if query else "")
     ET.SubElement(feed, f"{{{ns}}}link", rel="alternate", href=page_url)
-    newest = max((h.get("created") or "1970-01-01" for h in result["hits"]), default="1970-01-01")
-    ET.SubElement(feed, f"{{{ns}}}updated").text = f"{newest}T00:00:00Z"
+    created = [h["created"] for h in result["hits"] if h.get("created")]
+    # an empty feed was last updated now, not in 1970
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    updated = f"{max(created)}T00:00:00Z" if created else now
+    ET.SubElement(feed, f"{{{ns}}}updated").text = updated
     author = ET.SubElement(feed, f"{{{ns}}}author")
     ET.SubElement(author, f"{{{ns}}}name").text = "Innovatiebieb"
     for hit in result["hits"]:
@@ -120,7 +129,10 @@ def atom_feed(search_request: SearchRequest, result: dict, title: str) -> Respon
         ET.SubElement(entry, f"{{{ns}}}title").text = hit["title"]
         ET.SubElement(entry, f"{{{ns}}}id").text = link
         ET.SubElement(entry, f"{{{ns}}}link", rel="alternate", href=link)
-        ET.SubElement(entry, f"{{{ns}}}updated").text = f"{hit.get('created') or newest}T00:00:00Z"
+        entry_created = hit.get("created")
+        ET.SubElement(entry, f"{{{ns}}}updated").text = (
+            f"{entry_created}T00:00:00Z" if entry_created else updated
+        )
         ET.SubElement(entry, f"{{{ns}}}summary").text = hit["summary"]
         ET.SubElement(entry, f"{{{ns}}}author").append(_name(ns, hit.get("organisation")))
     body = ET.tostring(feed, encoding="unicode", xml_declaration=True)
@@ -147,6 +159,8 @@ def opensearch_description(lang: str) -> Response:
     )
     ET.SubElement(root, f"{{{ns}}}InputEncoding").text = "UTF-8"
     base = public_url("public.search_page")
-    ET.SubElement(root, f"{{{ns}}}Url", type="text/html", template=f"{base}?q={{searchTerms}}")
+    ET.SubElement(
+        root, f"{{{ns}}}Url", type="text/html", template=f"{base}?q={{searchTerms}}&lang={lang}"
+    )
     body = ET.tostring(root, encoding="unicode", xml_declaration=True)
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -6,9 +6,17 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from registry.taxonomy import Taxonomy
+
 from . import schemas
 from .search.facets import FACETS
-from .search.params import LANGS, MAX_Q_LENGTH, SORTS
+from .search.params import (
+    LANGS,
+    MAX_AUTOCOMPLETE_CHARS,
+    MAX_Q_LENGTH,
+    MAX_RESULT_WINDOW,
+    SORTS,
+)
 
 
 def _schema_name(schema) -> str:
@@ -16,37 +24,62 @@ def _schema_name(schema) -> str:
     return cls.__name__.removesuffix("View")
 
 
-def _search_parameters() -> list[dict]:
+def _search_parameters(taxonomy: Taxonomy) -> list[dict]:
     params = [
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_Q_LENGTH},
-         "description": 'words (most must match; stopwords ignored; thesaurus synonyms and '
-                        'compound parts count), "phrase", -exclude; the last word completes '
-                        'as prefix'},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+         "description": 'words (half of them must match; stopwords ignored; thesaurus synonyms '
+                        'and compound parts count), "phrase", -exclude; the last word completes '
+                        'as prefix; control characters are refused'},
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)},
+         "description": "default: relevance with q, newest without; an empty value is a 400"},
+        {"name": "page", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW},
+         "description": f"1-based; page × size may not pass {MAX_RESULT_WINDOW} (else 400 "
+                        "page_out_of_range): deeper results are reached with cursor"},
         {"name": "size", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS)}},
+        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS)},
+         "description": "labels and messages; default from Accept-Language, else nl"},
         {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
-         "description": "false: no spelling correction when the words find nothing"},
+         "description": "false: no spelling correction of words the index does not hold"},
     ]  # fmt: skip
     for facet in FACETS:
         if facet.at_least:
             params.append(
-                {"name": facet.url_param, "in": "query", "description": "at least this level",
-                 "schema": {"type": "integer", "minimum": 0, "maximum": 5}}
+                {"name": facet.url_param, "in": "query",
+                 "description": "at least this evidence level; empty means any level",
+                 "schema": {"type": "string", "pattern": "^[0-5]?$"}}
             )  # fmt: skip
-        else:
-            params.append(
-                {"name": facet.url_param, "in": "query", "explode": True,
-                 "description": f"facet {facet.name}: repeat to OR values",
-                 "schema": {"type": "array", "items": {"type": "string"}}}
-            )  # fmt: skip
+            continue
+        items: dict = {"type": "string", "minLength": 1}
+        if facet.vocabulary:
+            # every id the server accepts, historical community ids included
+            items["enum"] = [term.id for term in taxonomy.terms(facet.vocabulary)]
+        params.append(
+            {"name": facet.url_param, "in": "query", "explode": True,
+             "description": f"facet {facet.name}: repeat to OR values",
+             "schema": {"type": "array", "items": items}}
+        )  # fmt: skip
     return params
 
 
-def build_spec() -> dict:
-    """The OpenAPI document as a dict (served at ``/api/v1/openapi.json``)."""
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
+
+
+UNAVAILABLE = {
+    **_error("OpenSearch is unreachable or timing out; try again after Retry-After seconds"),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+}
+TOO_LONG = {"description": "request line too long (gunicorn's limit, plain text)"}
+
+
+def build_spec(taxonomy: Taxonomy) -> dict:
+    """The OpenAPI document as a dict (served at ``/api/v1/openapi.json``).
+
+    Facet enums come from ``taxonomy``, so the document accepts exactly the ids the
+    server accepts.
+    """
     spec = APISpec(
         title="Innovatiebieb API",
         version="1",
@@ -61,8 +94,8 @@ def build_spec() -> dict:
         schemas.ErrorView,
     ):
         spec.components.schema(_schema_name(schema), schema=schema)
-    error = {"description": "bad parameter", "content": {"application/json": {"schema": "Error"}}}
-    search_params = _search_parameters()
+    error = _error("bad parameter")
+    search_params = _search_parameters(taxonomy)
     spec.path(
         path="/api/v1/search",
         operations={"get": {
@@ -73,7 +106,7 @@ def build_spec() -> dict:
             "responses": {
                 "200": {"description": "results",
                         "content": {"application/json": {"schema": "SearchResult"}}},
-                "400": error,
+                "400": error, "414": TOO_LONG, "503": UNAVAILABLE,
             },
         }},
     )  # fmt: skip
@@ -84,16 +117,19 @@ def build_spec() -> dict:
             "parameters": [*search_params, {
                 "name": "format", "in": "query",
                 "schema": {"type": "string", "enum": ["csv", "json"]}}],
-            "responses": {"200": {"description": "CSV or JSON download"}, "400": error},
+            "responses": {"200": {"description": "CSV or JSON download"}, "400": error,
+                          "414": TOO_LONG, "503": UNAVAILABLE},
         }},
     )  # fmt: skip
     spec.path(
         path="/api/v1/autocomplete",
         operations={"get": {
             "summary": "Suggestions from titles and keywords",
-            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+            "parameters": [{"name": "q", "in": "query",
+                            "schema": {"type": "string", "maxLength": MAX_AUTOCOMPLETE_CHARS}}],
             "responses": {"200": {"description": "suggestions",
-                                  "content": {"application/json": {"schema": "Autocomplete"}}}},
+                                  "content": {"application/json": {"schema": "Autocomplete"}}},
+                          "400": error, "414": TOO_LONG, "503": UNAVAILABLE},
         }},
     )  # fmt: skip
     facet_names = [facet.name for facet in FACETS]
@@ -108,8 +144,9 @@ def build_spec() -> dict:
                 {"name": "rows", "in": "query", "schema": {"type": "string", "enum": facet_names}},
                 {"name": "columns", "in": "query",
                  "schema": {"type": "string", "enum": facet_names}},
-                {"name": "month", "in": "query", "description": "YYYY-MM (search analytics)",
-                 "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}],
+                {"name": "month", "in": "query",
+                 "description": "YYYY-MM (search analytics); default this month",
+                 "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}}],
             "responses": {
                 "200": {"description": "statistics (JSON object)"},
                 "400": error,
@@ -117,6 +154,7 @@ def build_spec() -> dict:
                         "content": {"application/json": {"schema": "Error"}}},
                 "403": {"description": "not an analyst or admin",
                         "content": {"application/json": {"schema": "Error"}}},
+                "414": TOO_LONG, "503": UNAVAILABLE,
             },
         }},
     )  # fmt: skip
@@ -131,6 +169,7 @@ def build_spec() -> dict:
                         "content": {"application/json": {"schema": "PublicInnovation"}}},
                 "404": {"description": "not visible or unknown",
                         "content": {"application/json": {"schema": "Error"}}},
+                "414": TOO_LONG, "503": UNAVAILABLE,
             },
         }},
     )  # fmt: skip

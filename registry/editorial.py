@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,7 +130,8 @@ def create_submission(factory: sessionmaker[Session], user_id: int, raw: dict, s
         factory: the registry's session factory.
         user_id: the submitter.
         raw: form values (``id`` is ignored), validated by
-            :class:`~registry.schemas.InnovationSchema`.
+            :class:`~registry.schemas.InnovationSchema` (a draft by :func:`load_draft`:
+            only a title is needed).
         submit: True sends it for review; False saves a draft.
     Returns:
         the new record's id.
@@ -143,8 +145,12 @@ def create_submission(factory: sessionmaker[Session], user_id: int, raw: dict, s
                 user = session.get(User, user_id)
                 schema = InnovationSchema(taxonomy=load_taxonomy(session))
                 record_id = free_id(session, raw.get("title") or "innovatie")
-                status = "in_review" if submit else "draft"
-                data = schema.load({**raw, "id": record_id, "status": status})
+                given = {**raw, "id": record_id}
+                data = (
+                    schema.load({**given, "status": "in_review"})
+                    if submit
+                    else load_draft(schema, given)
+                )
                 insert(session, data, owner_id=user.id)
                 _audit(session, record_id, user.email, "submit" if submit else "save", {}, data)
                 return record_id
@@ -176,13 +182,44 @@ def save_submission(session: Session, user: User, raw: dict, submit: bool) -> In
     status = "in_review" if submit else "draft"
     if is_editor(user) and record.status in ("published", "archived"):
         status = record.status  # an editor's fix does not unpublish
-    data = schema.load({**raw, "status": status})
+    data = load_draft(schema, raw) if status == "draft" else schema.load({**raw, "status": status})
     old = _loaded(record)
     outcome = upsert(session, data)
     saved = session.get(Innovation, data["id"])
     if outcome != "unchanged":
         _audit(session, saved.id, user.email, "submit" if submit else "save", old, data)
     return saved
+
+
+DRAFT_REQUIRED = ("id", "title")
+"""The only fields a draft needs; every other rule applies to what is filled in, and
+all rules apply on submit."""
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def load_draft(schema: InnovationSchema, raw: dict) -> dict:
+    """Validate ``raw`` as a draft: only :data:`DRAFT_REQUIRED` must be there.
+
+    Required fields left empty are stored empty (``""`` or ``[]``: the registry's
+    columns are not nullable, and drafts are in no index); a filled-in value is
+    checked as on submit (length, vocabulary, numbers, URL).
+
+    Raises:
+        marshmallow.ValidationError: as :class:`~registry.schemas.InnovationSchema`.
+    """
+    empty = [
+        name
+        for name, field in schema.fields.items()
+        if field.required and name not in (*DRAFT_REQUIRED, "status") and _blank(raw.get(name))
+    ]
+    given = {name: value for name, value in raw.items() if name not in empty}
+    data = schema.load({**given, "status": "draft"}, partial=tuple(empty))
+    for name in empty:
+        data[name] = [] if isinstance(schema.fields[name], fields.List) else ""
+    return data
 
 
 ALLOWED_MOVES = {

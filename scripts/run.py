@@ -4,6 +4,8 @@ Steps (each idempotent): start OpenSearch unless ``OPENSEARCH_URL`` is set, migr
 the registry, import ``data/innovations.jsonl`` when the registry has no records
 yet, rebuild the index, then run ``python -m indexer run`` beside gunicorn on
 ``127.0.0.1:$PORT`` (default 8000) until Ctrl-C or SIGTERM, and stop what it started.
+The indexer is supervised: when it exits it is restarted with back-off (logged),
+while the portal keeps serving.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def serve(port: int) -> int:
     say("indexer: rebuilding the index")
     step(PY, "-m", "indexer", "rebuild")
     say("indexer: following the change feed")
-    indexer = subprocess.Popen([PY, "-m", "indexer", "run"], cwd=ROOT)
+    indexer = Supervised("indexer", [PY, "-m", "indexer", "run"])
     say(f"portal: http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     portal = subprocess.Popen(
         [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
@@ -123,18 +125,72 @@ def serve(port: int) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and portal.poll() is None and indexer.poll() is None:
+    # the portal is what people use: only its end (or Ctrl-C) ends the run; the
+    # indexer is restarted with back-off whenever it exits, and search meanwhile
+    # serves the index as it was
+    while not stopping and portal.poll() is None:
+        indexer.check()
         time.sleep(0.5)
+    if not stopping:
+        say(f"portal exited with code {portal.returncode}")
     say("stopping")
-    for proc in (portal, indexer):
-        if proc.poll() is None:
+    for proc in (portal, indexer.proc):
+        if proc is not None and proc.poll() is None:
             proc.terminate()
-    for proc in (portal, indexer):
+    for proc in (portal, indexer.proc):
+        if proc is None:
+            continue
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
     return 0 if stopping else 1
+
+
+class Supervised:
+    """A child process that is started again whenever it exits.
+
+    Back-off between restarts doubles from :data:`FIRST_BACKOFF_S` up to
+    :data:`MAX_BACKOFF_S`, and starts over once the child ran :data:`STABLE_S`
+    seconds, so a crash loop does not spin and a rare crash costs one second.
+    """
+
+    FIRST_BACKOFF_S = 1.0
+    MAX_BACKOFF_S = 30.0
+    STABLE_S = 60.0
+
+    def __init__(self, name: str, argv: list[str]):
+        self.name, self.argv = name, argv
+        self.backoff = self.FIRST_BACKOFF_S
+        self.restarts = 0
+        self.restart_at: float | None = None
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self._start()
+
+    def _start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def check(self) -> None:
+        """Notice an exit (and log it with the reason), restart when the back-off ran out."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                say(f"{self.name}: restarting (restart {self.restarts})")
+                self._start()
+            return
+        code = self.proc.poll()
+        if code is None:
+            return
+        if now - self.started_at >= self.STABLE_S:
+            self.backoff = self.FIRST_BACKOFF_S
+        reason = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        say(f"{self.name}: exited ({reason}); restarting in {self.backoff:g} s")
+        self.restart_at = now + self.backoff
+        self.backoff = min(self.MAX_BACKOFF_S, self.backoff * 2)
 
 
 if __name__ == "__main__":

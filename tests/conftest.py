@@ -140,10 +140,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_portal(database_url: str, opensearch_url: str, prefix: str, secret: str = "test"):
+def serve_portal(
+    database_url: str,
+    opensearch_url: str,
+    prefix: str,
+    secret: str = "test",
+    env: dict | None = None,
+):
     """The portal under gunicorn (a real process) on a free loopback port.
 
-    Yields the base URL once ``/healthz`` answers; stops gunicorn afterwards.
+    ``env`` adds environment variables. Yields the base URL once ``/healthz``
+    answers; stops gunicorn afterwards.
     """
     port = free_port()
     env = {
@@ -153,6 +160,7 @@ def serve_portal(database_url: str, opensearch_url: str, prefix: str, secret: st
         "INDEX_PREFIX": prefix,
         "SECRET_KEY": secret,
         "SESSION_COOKIE_SECURE": "0",
+        **(env or {}),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",

@@ -86,11 +86,14 @@ def _axe_violations(page) -> list[dict]:
 def test_select_two_phases_and_a_province_by_clicking(browser, live_url):
     page = _page(browser)
     page.goto(f"{live_url}/zoeken")
-    page.get_by_label("Experiment", exact=False).first.check()
-    page.locator('#facet-phase input[value="idee"]').check()
-    page.locator('#facet-province input[value="zuid-holland"]').check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Filters toepassen").click()
+    # every change applies at once (search.js), so each tick loads the page
+    for selector in (
+        '#facet-phase input[value="experiment"]',
+        '#facet-phase input[value="idee"]',
+        '#facet-province input[value="zuid-holland"]',
+    ):
+        with page.expect_navigation():
+            page.locator(selector).check()
     query = parse_qs(urlparse(page.url).query)
     assert sorted(query["phase"]) == ["experiment", "idee"]
     assert query["province"] == ["zuid-holland"]
@@ -113,11 +116,48 @@ def test_keyboard_only_filtering(browser, live_url):
     page = _page(browser)
     page.goto(f"{live_url}/zoeken")
     page.locator('#facet-phase input[value="beschikbaar"]').focus()
-    page.keyboard.press("Space")
-    page.get_by_role("button", name="Filters toepassen").focus()
     with page.expect_navigation():
-        page.keyboard.press("Enter")
+        page.keyboard.press("Space")
     assert parse_qs(urlparse(page.url).query)["phase"] == ["beschikbaar"]
+
+
+def test_sort_applies_on_change_and_clear_all_filters_keeps_the_words(browser, live_url):
+    page = _page(browser)
+    page.goto(f"{live_url}/zoeken?q=lezen&phase=idee&province=utrecht")
+    with page.expect_navigation():
+        page.locator("#sort").select_option("title")
+    query = parse_qs(urlparse(page.url).query)
+    assert query["sort"] == ["title"] and query["phase"] == ["idee"]
+    with page.expect_navigation():
+        page.get_by_role("link", name="Alle filters wissen").click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["lezen"], "sort": ["title"]}
+    assert page.get_by_role("link", name="Alle filters wissen").count() == 0
+
+
+def _phone(browser, javascript: bool = True):
+    context = browser.new_context(
+        locale="nl-NL", viewport={"width": 390, "height": 844}, java_script_enabled=javascript
+    )
+    return context.new_page()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_phone_shows_results_first_without_horizontal_scroll(browser, live_url, javascript):
+    page = _phone(browser, javascript)
+    page.goto(f"{live_url}/zoeken?q=lezen&phase=experiment")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if javascript else "-no-js"
+    page.screenshot(path=str(SHOTS / f"phone-search-nl{suffix}.png"), full_page=True)
+    width = "document.documentElement.scrollWidth"
+    assert page.evaluate(width) <= 390
+    first_hit = page.locator(".hit").first.bounding_box()
+    assert first_hit["y"] + 40 < 844, "the first result is not on the first screen"
+    facet = page.locator("#facet-phase")
+    assert not facet.is_visible()
+    page.get_by_text("Filteren", exact=True).click()
+    assert facet.is_visible()
+    assert page.evaluate(width) <= 390
+    page.screenshot(path=str(SHOTS / f"phone-filters-open-nl{suffix}.png"), full_page=True)
 
 
 @pytest.mark.parametrize(
@@ -149,6 +189,13 @@ def test_page_works_without_javascript(browser, live_url):
     assert "q=koffiepauze" in page.url
     assert Path(page.url).name.startswith("zoeken")
     assert page.locator(".hit").count() >= 1
+    # filters beside the results, applied with the button
+    phase = page.locator("#facet-phase input").first
+    value = phase.get_attribute("value")
+    phase.check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filters toepassen").click()
+    assert parse_qs(urlparse(page.url).query)["phase"] == [value]
 
 
 def test_member_logs_in_and_sees_restricted_fields(browser, live_url, loaded):

@@ -259,3 +259,36 @@ def test_saved_search_digest_and_unsubscribe(desk, client):
         assert session.query(SavedSearch).one().weekly is False
     again = desk["app"].test_cli_runner().invoke(args=["editorial", "send-digests"])
     assert "digests: 0 sent" in again.output
+
+
+def test_a_draft_needs_only_a_title_and_the_steps_are_said_in_words(desk):
+    member, editor = desk["login"]("inzender@bieb.example"), desk["login"]("redacteur@bieb.example")
+    only_title = {"title": "Alleen een titel zeldzaamproef", "action": "save"}
+    saved = member.post("/innovaties/nieuw", data=only_title)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    draft = "alleen-een-titel-zeldzaamproef"
+    with desk["factory"]() as session:
+        row = session.get(Innovation, draft)
+        assert row.status == "draft" and row.summary == "" and row.priorities == []
+    mine = member.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "“Alleen een titel zeldzaamproef” is bewaard als concept" in mine
+    assert f'<a href="/innovaties/{draft}/bewerken">Alleen een titel zeldzaamproef</a>' in mine
+    assert "Bewerken of indienen ter beoordeling" in mine
+    assert "Opgeslagen:" not in mine
+    # a filled-in value is still checked in a draft
+    bad = member.post("/innovaties/nieuw", data={**only_title, "url": "geen-adres"})
+    assert bad.status_code == 400
+    # submitting applies every rule
+    refused = member.post(f"/innovaties/{draft}/bewerken", data={**only_title, "action": "submit"})
+    assert refused.status_code == 400
+    assert "Dit veld is verplicht" in refused.get_data(as_text=True)
+    form = {**FORM, "title": only_title["title"], "action": "submit"}
+    submitted = member.post(f"/innovaties/{draft}/bewerken", data=form)
+    assert submitted.status_code == 302
+    mine = member.get(submitted.headers["Location"]).get_data(as_text=True)
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', mine).group(1)
+    assert "is ingediend ter beoordeling" in notice and draft not in notice
+    assert "Wacht op de redactie" in mine
+    assert editor.post(f"/redactie/{draft}/publiceren").status_code == 302
+    mine = member.get("/mijn/inzendingen").get_data(as_text=True)
+    assert f'<a href="/innovaties/{draft}">Alleen een titel zeldzaamproef</a>' in mine

@@ -22,6 +22,8 @@ SORTS = ("relevance", "newest", "title", "evidence")
 LANGS = ("nl", "en")
 MAX_Q_LENGTH = 500
 """Longest accepted ``q``, in characters (issue #3)."""
+MAX_AUTOCOMPLETE_CHARS = 100
+"""Longest accepted ``q`` of the autocomplete API, in characters."""
 MAX_RESULT_WINDOW = 10_000
 """``index.max_result_window`` of the mapping: ``from + size`` may not pass it."""
 DEFAULT_SIZE = 20
@@ -129,6 +131,10 @@ class SearchRequest:
         filters = {k: v for k, v in self.filters.items() if k != facet_name}
         return replace(self, filters=filters, page=1)
 
+    def without_filters(self) -> SearchRequest:
+        """A new request with no facet selected (text, sort and language kept), page 1."""
+        return replace(self, filters={}, page=1)
+
     def with_q(self, q: str, correct: bool = True) -> SearchRequest:
         """The same filters with another query text, page 1; ``correct=False`` asks for
         the words as typed, without spelling correction."""
@@ -159,10 +165,13 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     raw = {
         name: _first(args, name)
         for name in ("q", "sort", "page", "size", "evidence_min", "lang", "correct")
-        if _first(args, name) not in (None, "")
+        if _first(args, name) is not None
     }
-    if "q" in raw:
-        raw["q"] = raw["q"].strip()
+    # an empty q means "everything" and an empty evidence_min "any level" (the
+    # search form's own radio button); other empty values are mistakes
+    for name in ("q", "evidence_min"):
+        if raw.get(name) == "":
+            del raw[name]
     try:
         scalars = _SCALARS.load(raw)
     except ValidationError as exc:
@@ -180,6 +189,10 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
                 filters[facet.name] = (str(scalars["evidence_min"]),)
             continue
         values = tuple(dict.fromkeys(v for v in args.getlist(facet.url_param) if v != ""))
+        if "" in args.getlist(facet.url_param):
+            raise SearchParamError(
+                "unknown_value", f"{facet.url_param}: empty value", facet.url_param, ""
+            )
         if not values:
             continue
         if facet.vocabulary:

@@ -81,7 +81,7 @@ def parse_month(args, today: dt.date) -> Month:
         ApiError: 400 ``invalid_month``.
     """
     text = args.get("month")
-    if not text:
+    if text is None:
         return Month.of(today)
     try:
         return Month.parse(text)

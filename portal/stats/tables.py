@@ -225,7 +225,9 @@ def csv_response(table: Table, today: dt.date | None = None) -> Response:
     """A CSV download of ``table``: UTF-8 with BOM (spreadsheets then read diacritics
     right), named ``innovatiebieb-<table name>-<date>.csv``."""
     stamp = (today or dt.date.today()).isoformat()
-    response = Response(csv_writer.BOM + csv_text(table), mimetype="text/csv; charset=utf-8")
+    response = Response(
+        csv_writer.BOM + csv_text(table), content_type="text/csv; charset=utf-8"
+    )  # content_type: Flask would append a second charset to a text/csv mimetype
     response.headers["Content-Disposition"] = (
         f'attachment; filename="innovatiebieb-{table.name}-{stamp}.csv"'
     )

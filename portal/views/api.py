@@ -12,11 +12,11 @@ from ..exports import export_response
 from ..openapi import build_spec
 from ..schemas import MemberInnovationView, PublicInnovationView
 from ..search import service
+from ..search.params import MAX_AUTOCOMPLETE_CHARS
 from .common import audience, current_lang, parse_request, renamed_notices, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_AUTOCOMPLETE_CHARS = 100
 CURSOR_START_LIMIT = "20 per minute"
 """Cursor walks a client may open: each opens a point in time on the cluster that
 lives for :data:`~portal.search.service.PIT_KEEP_ALIVE`, so this caps the points in
@@ -73,7 +73,7 @@ def autocomplete():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI description of this API."""
-    return jsonify(build_spec())
+    return jsonify(build_spec(backends().taxonomy()))
 
 
 @bp.get("/innovations/<record_id>")

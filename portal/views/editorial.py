@@ -100,7 +100,8 @@ def _save(record_id: str | None):
     except editorial.EditorialError as exc:
         errors = {"_form": [editorial_message(exc)]}
         return _form_page(posted_values(request.form), errors, record_id, 409)
-    return redirect(url_for("members.my_submissions", opgeslagen=saved_id))
+    step = "ingediend" if submit else "opgeslagen"
+    return redirect(url_for("members.my_submissions", **{step: saved_id}))
 
 
 @members.route("/innovaties/nieuw", methods=["GET", "POST"])
@@ -135,12 +136,19 @@ def edit(record_id: str):
 @members.get("/mijn/inzendingen")
 @requires("member")
 def my_submissions():
-    """The member's own submissions with their status and the editors' comments."""
+    """The member's own submissions with their status and the editors' comments.
+
+    After a save (``opgeslagen=<id>``) or a submission (``ingediend=<id>``) it says
+    what happened to which title.
+    """
     with backends().sessions() as session:
         records = editorial.submissions_of(session, _user(session))
         comments = {r.id: editorial.comments_for(session, r.id) for r in records}
+    titles = {r.id: r.title for r in records}
+    saved = titles.get(request.args.get("opgeslagen", ""))
+    submitted = titles.get(request.args.get("ingediend", ""))
     return render_template("my_submissions.html", records=records, comments=comments,
-                           saved=request.args.get("opgeslagen"))  # fmt: skip
+                           saved=saved, submitted=submitted)  # fmt: skip
 
 
 @members.route("/innovaties/<record_id>/controleren/<token>", methods=["GET", "POST"])
