@@ -17,6 +17,7 @@ from flask import Response, stream_with_context
 from .backends import backends
 from .csv_writer import BOM, CsvWriter
 from .search import service
+from .search.facets import FACETS
 from .search.params import SearchRequest
 from .ui import public_url
 from .views.common import audience, current_lang
@@ -28,15 +29,9 @@ EXPORT_FIELDS = (
 )  # fmt: skip
 """Columns of the CSV export and keys of the JSON export, in order."""
 
-LABELLED = {
-    "province": "provinces",
-    "phase": "phases",
-    "innovation_type": "innovation_types",
-    "priorities": "priorities",
-    "communities": "communities",
-    "target_groups": "target_groups",
-}
-"""Export columns whose ids the CSV shows as labels in the request's language."""
+LABELLED = {facet.field: facet for facet in FACETS if facet.vocabulary and not facet.at_least}
+"""Export columns whose ids the CSV shows as labels in the request's language, named as
+their facet names them (:meth:`~portal.search.facets.Facet.label`)."""
 
 FEED_SIZE = 50
 
@@ -47,7 +42,7 @@ def _csv_row(doc: dict, taxonomy, lang: str) -> list[str]:
         value = doc.get(name)
         if name in LABELLED and value is not None:
             values = value if isinstance(value, list) else [value]
-            value = [taxonomy.label(LABELLED[name], v, lang) for v in values]
+            value = [LABELLED[name].label(taxonomy, v, lang) for v in values]
         if isinstance(value, list):
             value = "; ".join(str(v) for v in value)
         row.append("" if value is None else str(value))

@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .backends import backends
-from .search.facets import Facet
+from .search.facets import FACETS_BY_NAME, Facet
 
 FACET_TITLES = {
     "priority": _l("Priority"),
@@ -86,11 +86,11 @@ def register(app: Flask) -> None:
                 return value
             if facet.at_least:
                 return str(_l("at least %(level)s", level=value))
-            return (
-                backends()
-                .taxonomy()
-                .label(facet.vocabulary, value, _lang(), short=facet.short_labels)
-            )
+            return facet.label(backends().taxonomy(), value, _lang())
+
+        def facet_value(name: str, value: str | None) -> str:
+            """The name of ``value`` as the facet ``name`` shows it (empty for None)."""
+            return "" if value is None else value_label(FACETS_BY_NAME[name], value)
 
         def sort_options() -> list[tuple[str, str]]:
             return [(key, str(label)) for key, label in SORT_LABELS.items()]
@@ -125,6 +125,7 @@ def register(app: Flask) -> None:
             "at_least_counts": at_least_counts,
             "facet_title": facet_title,
             "value_label": value_label,
+            "facet_value": facet_value,
             "sort_options": sort_options,
             "lang_switch_query": lang_switch_query,
             "public_url": public_url,

@@ -176,6 +176,13 @@ def test_a_member_sees_member_fields_but_no_editor_notes(site):
             assert canary not in body, (path, canary)
 
 
+def test_a_members_result_shows_the_excerpt_of_a_members_only_field(site):
+    html = browser_for(site, "member").get("/zoeken?q=kanarieles9k2p").get_data(as_text=True)
+    assert "<mark>kanarieles9k2p</mark>" in html
+    public = browser_for(site, None).get("/zoeken?q=kanarieles9k2p").get_data(as_text=True)
+    assert "kanarieles9k2p</mark>" not in public
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_no_role_sees_editor_notes_through_search_or_api(site, role):
     http = browser_for(site, role)

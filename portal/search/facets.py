@@ -44,6 +44,15 @@ class Facet:
         """The query parameter that selects values of this facet."""
         return self.param or self.name
 
+    def label(self, taxonomy, value: str, lang: str) -> str:
+        """The name of ``value`` in ``lang``: the vocabulary's label (short where this
+        facet prefers short labels), or the value itself for free values. Every place
+        that names a facet value (filters, results, detail page, exports, statistics)
+        asks here, so a value has one name everywhere."""
+        if self.vocabulary is None:
+            return value
+        return taxonomy.label(self.vocabulary, value, lang, short=self.short_labels)
+
 
 FACETS: tuple[Facet, ...] = (
     Facet("priority", "priorities", "priorities"),

@@ -52,7 +52,7 @@ def shape_facet(
             return UNKNOWN_LABEL.get(lang, UNKNOWN_LABEL["nl"])
         if facet.vocabulary is None:
             return value
-        text = taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
+        text = facet.label(taxonomy, value, lang)
         if facet.name == "community" and formerly_since is not None:
             former = taxonomy.formerly(value, formerly_since)
             if former:

@@ -251,7 +251,7 @@ def value_label(facet: Facet, value: str, taxonomy: Taxonomy, lang: str) -> str:
         return UNKNOWN_LABEL.get(lang, UNKNOWN_LABEL["nl"])
     if facet.vocabulary is None:
         return value
-    label = taxonomy.label(facet.vocabulary, value, lang, short=facet.short_labels)
+    label = facet.label(taxonomy, value, lang)
     return f"{value} – {label}" if facet.at_least else label
 
 
