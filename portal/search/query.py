@@ -252,19 +252,18 @@ def text_query(
     parsed = parse_query(q)
     if parsed.empty:
         return {"match_all": {}}
-    budget = ClauseBudget()
-    half = ClauseBudget(CLAUSE_BUDGET // 2)
-    phrases = _fitting(list(parsed.phrases), lambda t: clause_cost(t, syntax_fields), half)
-    excluded = _fitting(list(parsed.excluded), lambda t: clause_cost(t, syntax_fields), half)
-    budget.left -= CLAUSE_BUDGET // 2 - half.left
+    syntax = ClauseBudget(CLAUSE_BUDGET // 2)
+    phrases = _fitting(list(parsed.phrases), lambda t: clause_cost(t, syntax_fields), syntax)
+    excluded = _fitting(list(parsed.excluded), lambda t: clause_cost(t, syntax_fields), syntax)
+    left = CLAUSE_BUDGET - (CLAUSE_BUDGET // 2 - syntax.left)
     found = concepts(parsed, synonyms)
     if len(found) > 1:
-        # the every-concept bonus repeats the concept clauses: they get half of the rest
-        budget = ClauseBudget(budget.left // 2)
-        budget.spend(clause_cost(" ".join(c.text for c in found), PROXIMITY_FIELDS) // 2)
+        # the proximity clause takes its share; the every-concept bonus repeats the
+        # concept clauses, so they get half of the rest
+        left = (left - clause_cost(" ".join(c.text for c in found), PROXIMITY_FIELDS)) // 2
+    budget = ClauseBudget(left)
     found = _fitting(found, lambda c: clause_cost(c.text, fields), budget)
-    expansions = ClauseBudget(budget.left)
-    clauses = [concept_clause(concept, fields, expansions, spent=True) for concept in found]
+    clauses = [concept_clause(concept, fields, budget, spent=True) for concept in found]
     must = [_syntax_query(phrase, syntax_fields) for phrase in phrases]
     if len(clauses) == 1:
         must.insert(0, clauses[0])
