@@ -7,6 +7,7 @@ the URL) and runs axe-core on the search and detail pages. Screenshots go to
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -260,6 +261,28 @@ def test_admin_merges_two_communities_with_a_preview(browser, workflow):
     assert "is uitgevoerd" in page.content()
     page.screenshot(path=str(SHOTS / "admin-merge-applied-nl.png"), full_page=True)
     assert _axe_violations(page) == []
+
+
+def test_admin_adds_a_synonym_set_with_the_keyboard_and_search_uses_it(browser, workflow):
+    page = _login(browser, workflow["url"], "admin@bieb.example")
+    page.goto(f"{workflow['url']}/beheer/thesaurus?toevoegen=knorretjesfeest")
+    assert _axe_violations(page) == []
+    terms = page.get_by_label("Termen, één per regel of gescheiden door komma’s")
+    assert terms.input_value() == "knorretjesfeest"
+    terms.fill("knorretjesfeest, voorlezen")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Toevoegen").press("Enter")
+    assert "opgeslagen" in page.content()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-thesaurus-nl.png"), full_page=True)
+    assert _axe_violations(page) == []
+    deadline = time.monotonic() + 5  # a portal process looks for changes once a second
+    while True:
+        page.goto(f"{workflow['url']}/zoeken?q=knorretjesfeest&correct=0")
+        if page.locator("ol.hits").count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert "voorlezen" in page.locator("ol.hits").inner_text().lower()
 
 
 def test_member_form_errors_and_editor_queue(browser, workflow):
