@@ -18,6 +18,7 @@ from opensearchpy.exceptions import RequestError
 from indexer.client import IndexNames
 from registry.schemas import is_record_id
 from registry.taxonomy import Taxonomy
+from registry.text import fold, normalize
 
 from .analysis import correction, default_decompounder
 from .facets import FACETS
@@ -187,7 +188,7 @@ def autocomplete(
         ``[{"text": str, "kind": "title" | "keyword", "id": str | None}]``; titles
         link to their innovation, keywords are search suggestions.
     """
-    prefix = prefix.strip()
+    prefix = normalize(prefix).strip()
     if not prefix:
         return []
     title_match = {"match": {"title.prefix": {"query": prefix, "operator": "and"}}}
@@ -211,11 +212,11 @@ def autocomplete(
         for hit in response["hits"]["hits"]
     ]
     out = out[:size]
-    words = prefix.casefold().split()
+    typed = fold(prefix).split()
     for bucket in response["aggregations"]["keywords"]["top"]["buckets"]:
         keyword = bucket["key"]
-        tokens = keyword.casefold().split()
-        if all(any(t.startswith(w) for t in tokens) for w in words):
+        tokens = fold(keyword).split()
+        if all(any(t.startswith(w) for t in tokens) for w in typed):
             out.append({"text": keyword, "kind": "keyword", "id": None})
     return out[: size * 2]
 

@@ -307,3 +307,10 @@ def test_the_thesaurus_cli_adds_lists_and_refuses_bad_sets(site):
     assert bad.exit_code == 1 and "error:" in bad.output
     assert runner.invoke(args=["thesaurus", "undo"]).exit_code == 0
     assert "snuffelproef" not in runner.invoke(args=["thesaurus", "list"]).output
+
+
+def test_autocomplete_meets_decomposed_unicode(http):
+    typed = http.get("/api/v1/autocomplete", query_string={"q": "lees"}).get_json()
+    nfd = unicodedata.normalize("NFD", "lées")  # an accent typed on the way
+    decomposed = http.get("/api/v1/autocomplete", query_string={"q": nfd}).get_json()
+    assert typed["suggestions"] and decomposed == typed
