@@ -69,6 +69,34 @@ def names(client) -> Iterator[IndexNames]:
     client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
 
 
+TEST_RECORD = {
+    "summary": "Testrecord.",
+    "description": "Een record dat alleen in deze test bestaat.",
+    "results": None,
+    "priorities": ["jeugd-onderwijs"],
+    "communities": ["doorgaande-leeslijn"],
+    "phase": "idee",
+    "innovation_type": "incrementeel",
+    "target_groups": ["kinderen"],
+    "evidence_level": 0,
+    "organisation": "Testbibliotheek",
+    "province": "utrecht",
+    "places_applied": 1,
+    "start_year": 2024,
+    "programmes": [],
+    "url": "https://example.org/",
+    "keywords": [],
+    "last_verified": "2026-01-01",
+    "created": "2020-01-01",
+    "contact": None,
+    "budget_eur": None,
+    "lessons_learned": None,
+    "internal_notes": None,
+    "status": "published",
+}
+"""A valid published record without id and title, for records a test adds to the data."""
+
+
 def published_records() -> list[dict]:
     """Records of the data file with status ``published`` (read independently of the code)."""
     return [r for r in read_data() if r["status"] == "published"]

@@ -21,33 +21,9 @@ from indexer.rebuild import rebuild
 from registry.records import import_jsonl
 
 from .conftest import DATA_FILE, RUN_ID, make_registry, published_records
+from .conftest import TEST_RECORD as TEMPLATE
 
 AWKWARD_PROGRAMME = 'Lezen & Schrijven / "Tel mee" + \'t Taalhuis – één'
-TEMPLATE = {
-    "summary": "Testrecord.",
-    "description": "Een record dat alleen in deze test bestaat.",
-    "results": None,
-    "priorities": ["jeugd-onderwijs"],
-    "communities": ["doorgaande-leeslijn"],
-    "phase": "idee",
-    "innovation_type": "incrementeel",
-    "target_groups": ["kinderen"],
-    "evidence_level": 0,
-    "organisation": "Testbibliotheek",
-    "province": "utrecht",
-    "places_applied": 1,
-    "start_year": 2024,
-    "programmes": [],
-    "url": "https://example.org/",
-    "keywords": [],
-    "last_verified": "2026-01-01",
-    "created": "2020-01-01",
-    "contact": None,
-    "budget_eur": None,
-    "lessons_learned": None,
-    "internal_notes": None,
-    "status": "published",
-}
 EXTRA = [
     {"id": "test-markup", "title": "<script>alert(1)</script> & <b>vetgedrukt</b> markeerproef"},
     {"id": "test-programme", "title": "Programmaproef", "programmes": [AWKWARD_PROGRAMME]},

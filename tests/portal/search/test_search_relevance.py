@@ -22,7 +22,7 @@ from registry.records import import_jsonl
 from registry.search_log import log_search
 from registry.users import create_user
 
-from ...conftest import DATA_FILE, ROOT, RUN_ID, make_registry, published_records
+from ...conftest import DATA_FILE, ROOT, RUN_ID, TEST_RECORD, make_registry, published_records
 
 SEED = SynonymIndex(
     [
@@ -157,31 +157,12 @@ def test_each_misspelt_word_of_several_is_corrected(http):
 
 
 EXTRA = {
+    **TEST_RECORD,
     "id": "test-zacht-afbreekstreepje",
     "title": "Voor\u00adleesfeest in de bieb",
     "summary": "Een feest met voor\u00adlezen.",
     "description": "Alleen in deze test.",
-    "results": None,
-    "priorities": ["jeugd-onderwijs"],
-    "communities": ["doorgaande-leeslijn"],
-    "phase": "idee",
-    "innovation_type": "incrementeel",
-    "target_groups": ["kinderen"],
-    "evidence_level": 0,
-    "organisation": "Testbibliotheek",
-    "province": "utrecht",
-    "places_applied": 1,
-    "start_year": 2024,
-    "programmes": [],
-    "url": "https://example.org/",
     "keywords": ["zwijntjesproef"],
-    "last_verified": "2026-01-01",
-    "created": "2020-01-01",
-    "contact": None,
-    "budget_eur": None,
-    "lessons_learned": None,
-    "internal_notes": None,
-    "status": "published",
 }
 PASSWORD = "thesaurus-wachtwoord"
 
