@@ -45,7 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
 
-    from . import auth, backends, cli, errors, security, ui
+    from . import auth, backends, cli, errors, http_cache, security, ui
     from .views import admin, api, editorial, health, public, stats
 
     backends.init_app(app)
@@ -61,4 +61,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(editorial.members)
     app.register_blueprint(editorial.review)
     stats.init_app(app)
+    http_cache.init_app(app)
     return app
