@@ -20,8 +20,9 @@ from ..security import csrf
 bp = Blueprint("oai", __name__)
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "oai" / "schemas"
-SERVED_SCHEMAS = ("innovatiebieb.xsd",)
-"""Schemas the portal publishes itself (the others are the OAI and DCMI originals)."""
+SERVED_SCHEMAS = ("innovatiebieb.xsd", "xml.xsd")
+"""Schemas the portal publishes itself: its format and the ``xml:lang`` declaration
+that format imports (the other files are copies of the OAI and DCMI originals)."""
 
 
 def _settings() -> Settings:
@@ -47,7 +48,7 @@ def endpoint():
 
 @bp.get("/oai/schemas/<name>")
 def schema(name: str):
-    """The XML schema of the ``ibieb`` metadata format."""
+    """The XML schema of the ``ibieb`` metadata format (and the one it imports)."""
     if name not in SERVED_SCHEMAS:
         abort(404)
     body = (SCHEMA_DIR / name).read_bytes()
