@@ -229,3 +229,23 @@ class Repository:
         out += [(f"priority:{t.id}", t.label("nl")) for t in self.taxonomy.terms("priorities")]
         out += [(f"community:{t.id}", t.label("nl")) for t in self.taxonomy.active_communities()]
         return out
+
+
+def published_stamps(session: Session, offset: int, limit: int) -> list[tuple[str, dt.datetime]]:
+    """``(id, datestamp)`` of published records in id order, ``limit`` from ``offset``
+    (the sitemap's pages; the same datestamp as OAI-PMH)."""
+    rows = session.execute(
+        select(Innovation.id, _datestamp_column())
+        .where(Innovation.status == "published")
+        .order_by(Innovation.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(record_id, _utc(stamp)) for record_id, stamp in rows]
+
+
+def published_count(session: Session) -> int:
+    """How many records are published."""
+    return session.scalar(
+        select(func.count()).select_from(Innovation).where(Innovation.status == "published")
+    )
