@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from registry.taxonomy import load_taxonomy
+
 from ..backends import backends
 from ..oai.protocol import TokenSigner
 from ..oai.repository import Repository
@@ -40,9 +42,11 @@ def endpoint():
     """One OAI-PMH request; POST takes the arguments form-encoded (section 3.1.1)."""
     source = request.form if request.method == "POST" else request.args
     args = {name: source.getlist(name) for name in source}
-    be = backends()
-    with be.sessions() as session:
-        body = respond(args, Repository(session, be.taxonomy()), _settings())
+    with backends().sessions() as session:
+        # the taxonomy is read with the records, not taken from the per-process cache
+        # (up to TAXONOMY_CHECK_S old): a record whose datestamp already shows a merge
+        # must also show the merged sets, or an incremental harvester keeps the old ones
+        body = respond(args, Repository(session, load_taxonomy(session)), _settings())
     return Response(body, content_type="text/xml; charset=utf-8")
 
 
