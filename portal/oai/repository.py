@@ -179,6 +179,8 @@ class Repository:
             return [], False
         items: list[Item] = []
         last = after
+        if not set_spec:
+            batch = limit + 1  # every row is an item: one more tells whether more follow
         while True:
             rows = self.session.execute(
                 query.where(Innovation.id > last).order_by(Innovation.id).limit(batch)
