@@ -46,7 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Babel(app, locale_selector=select_locale)
 
     from . import auth, backends, cli, errors, http_cache, security, ui
-    from .views import admin, api, editorial, health, public, stats
+    from .views import admin, api, discovery, editorial, health, oai, public, stats
 
     backends.init_app(app)
     security.init_app(app)
@@ -57,6 +57,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(oai.bp)
+    app.register_blueprint(discovery.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(editorial.members)
     app.register_blueprint(editorial.review)

@@ -18,6 +18,10 @@
 | ``TAXONOMY_CHECK_S`` | ``1`` | how often (s) a process checks for taxonomy changes |
 | ``COMMUNITY_FORMERLY_DAYS`` | ``365`` | days a merged/renamed community's facet label
   shows "(voorheen …)" |
+| ``OAI_PAGE_SIZE`` | ``100`` | records or headers per OAI-PMH list response |
+| ``OAI_TOKEN_TTL_S`` | ``3600`` | how long an OAI-PMH resumption token stays valid, seconds |
+| ``SITEMAP_MAX_URLS`` | ``50000`` | URLs per sitemap file (the sitemaps protocol's limit);
+  more published innovations make ``/sitemap.xml`` a sitemap index |
 | ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
   plain-HTTP development; ``make run`` sets it) |
 """
@@ -62,6 +66,9 @@ def from_env() -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "TAXONOMY_CHECK_S": float(os.environ.get("TAXONOMY_CHECK_S", "1")),
         "COMMUNITY_FORMERLY_DAYS": int(os.environ.get("COMMUNITY_FORMERLY_DAYS", "365")),
+        "OAI_PAGE_SIZE": int(os.environ.get("OAI_PAGE_SIZE", "100")),
+        "OAI_TOKEN_TTL_S": int(os.environ.get("OAI_TOKEN_TTL_S", "3600")),
+        "SITEMAP_MAX_URLS": int(os.environ.get("SITEMAP_MAX_URLS", "50000")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "JSON_SORT_KEYS": False,
     }

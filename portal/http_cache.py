@@ -29,6 +29,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "api.innovation",
         "api.autocomplete",
         "api.openapi",
+        "discovery.robots",
+        "discovery.sitemap",
+        "discovery.sitemap_part",
     }
 )
 """Endpoints whose anonymous answers are the same for every visitor with the same URL

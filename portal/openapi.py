@@ -173,4 +173,27 @@ def build_spec(taxonomy: Taxonomy) -> dict:
             },
         }},
     )  # fmt: skip
+    oai_argument = {"in": "query", "schema": {"type": "string"}}
+    spec.path(
+        path="/oai",
+        operations={"get": {
+            "summary": "OAI-PMH 2.0 for harvesters (also as POST, form-encoded)",
+            "description": "Verbs Identify, ListMetadataFormats, ListSets, GetRecord, "
+                           "ListIdentifiers, ListRecords; formats oai_dc and ibieb "
+                           "(/oai/schemas/innovatiebieb.xsd); sets priority:<id> and "
+                           "community:<id>. Every protocol error (badVerb, badArgument, "
+                           "badResumptionToken, cannotDisseminateFormat, idDoesNotExist, "
+                           "noRecordsMatch) is an <error> element of a 200 response.",
+            "parameters": [
+                {"name": name, **oai_argument}
+                for name in ("verb", "identifier", "metadataPrefix", "from", "until", "set",
+                             "resumptionToken")
+            ],
+            "responses": {
+                "200": {"description": "an OAI-PMH response document (or protocol error)",
+                        "content": {"text/xml": {"schema": {"type": "string"}}}},
+                "414": TOO_LONG, "503": UNAVAILABLE,
+            },
+        }},
+    )  # fmt: skip
     return spec.to_dict()

@@ -8,11 +8,14 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from ..backends import backends
+from ..discovery import json_ld, script_json
 from ..errors import PARAM_MESSAGES
 from ..exports import FEED_SIZE, atom_feed, opensearch_description
+from ..oai.repository import Repository
 from ..search import service
 from ..search.facets import FACETS
 from ..search.params import DEFAULT_SIZE, MAX_RESULT_WINDOW, SearchParamError, parse_search_args
+from ..ui import public_url
 from .common import audience, current_lang, parse_request, run_search
 
 bp = Blueprint("public", __name__)
@@ -64,11 +67,23 @@ def search_page():
 
 @bp.get("/innovaties/<record_id>")
 def detail(record_id: str):
-    """One innovation with taxonomy labels; 404 when not visible to the caller."""
+    """One innovation with taxonomy labels; 404 when not visible to the caller.
+
+    A published innovation also carries schema.org JSON-LD (:func:`portal.discovery.json_ld`).
+    """
     be = backends()
     doc = service.get_document(be.search, be.names, audience(), record_id)
     if doc is None:
         abort(404)
+    structured_data = None
+    if doc.get("status", "published") == "published":
+        # from the registry's public fields, so a member's view carries no member field
+        with be.sessions() as session:
+            item = Repository(session, be.taxonomy()).get(record_id)
+        if item is not None and not item.deleted:
+            page = public_url("public.detail", record_id=record_id)
+            data = json_ld(item.record, be.taxonomy(), page, item.datestamp)
+            structured_data = script_json(data)
     return render_template(
         "detail.html",
         doc=doc,
@@ -76,6 +91,7 @@ def detail(record_id: str):
         member_view=audience() == "members",
         taxonomy=be.taxonomy(),
         back=request.args.get("terug", ""),
+        structured_data=structured_data,
     )
 
 
