@@ -61,9 +61,9 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.05) -> None:
 
 
 @pytest.fixture
-def big_registry(tmp_path):
+def big_registry(tmp_path, database):
     """The real data 40 times over (about 5,000 records), for runs worth killing."""
-    url, factory = make_registry(tmp_path)
+    url, factory = make_registry(tmp_path, database)
     path = tmp_path / "big.jsonl"
     with open(path, "w", encoding="utf-8") as handle:
         for copy in range(40):
