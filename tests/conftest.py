@@ -90,7 +90,6 @@ def read_data() -> list[dict]:
 BOTH_DATABASES = {
     "test_registry_import",
     "test_indexer",
-    "test_indexer_faults",
     "test_taxonomy_ops",
     "test_editorial",
     "test_access",
