@@ -21,7 +21,7 @@ from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from urllib3.exceptions import LocationParseError
 
-from registry.db import make_engine, make_session_factory
+from registry.db import error_line, make_engine, make_session_factory, unreachable
 from registry.records import CHANGES_CHANNEL
 
 from .client import AUDIENCES, IndexNames, make_client, opensearch_url
@@ -308,11 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except OperationalError as exc:
-        print(
-            f"indexer: registry database error: {exc.orig}. "
-            "Has it been migrated (`flask --app portal registry migrate`)?",
-            file=sys.stderr,
-        )
+        if unreachable(exc):
+            print(
+                f"indexer: cannot reach the registry database: {error_line(exc)}", file=sys.stderr
+            )
+        else:
+            print(
+                f"indexer: registry database error: {error_line(exc)}. "
+                "Has it been migrated (`flask --app portal registry migrate`)?",
+                file=sys.stderr,
+            )
         return 1
     except OpenSearchException as exc:
         print(f"indexer: OpenSearch error: {exc}", file=sys.stderr)
