@@ -26,6 +26,7 @@ every row is committed or will never exist:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ log = logging.getLogger("indexer")
 CHECKPOINT = "main"
 BATCH_SIZE = 500
 MAX_ATTEMPTS = 3
+SETTLE_S = 30.0
+"""How long :func:`sync_all` waits for committed changes behind an open transaction."""
 """Bulk attempts for one change before it is parked in the dead-letter table."""
 
 
@@ -287,19 +290,29 @@ def sync_all(
     names: IndexNames,
     heartbeat: Callable[[], None] | None = None,
 ) -> SyncResult:
-    """Run :func:`sync_once` until caught up; returns the summed result.
+    """Run :func:`sync_once` until every change committed before the call is applied;
+    returns the summed result.
 
+    On PostgreSQL a committed change can lie beyond the :func:`horizon` while an
+    older writing transaction (in any database of the cluster) is still open; this
+    waits up to :data:`SETTLE_S` for it to end, then returns with the rest pending.
     Terminates: a failing change is retried at most :data:`MAX_ATTEMPTS` times,
     then parked, and the checkpoint moves past it. ``heartbeat`` is called before
     every batch (the CLI renews its lease there).
     """
     total = SyncResult()
+    deadline = time.monotonic() + SETTLE_S
     while True:
         if heartbeat:
             heartbeat()
         step = sync_once(client, factory, names)
         total.checkpoint = step.checkpoint
         if step.changes == 0:
+            with factory() as session:
+                waiting = pending(session)
+            if waiting and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
             return total
         total.changes += step.changes
         total.written += step.written
