@@ -8,7 +8,7 @@ MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install browser-deps lint format opensearch opensearch-stop translations clean reminders digests bench relevance
+.PHONY: run test install browser-deps db-deps postgres postgres-stop lint format opensearch opensearch-stop translations clean reminders digests bench relevance
 
 install: $(STAMP) $(MO)
 
@@ -21,6 +21,18 @@ browser-deps: $(AXE)
 	      || { echo "make: could not install chromium with apt-get"; exit 1; }; \
 	  else \
 	    echo "make: chromium is missing and installing it needs root (apt-get install chromium); browser tests will be skipped"; \
+	  fi; \
+	fi
+
+# PostgreSQL tests use Debian's server binaries, run by devdb as an unprivileged user.
+db-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [[ "$$DATABASE_URL" != postgresql* ]]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's postgresql for the registry tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	      || { echo "make: could not install postgresql with apt-get"; exit 1; }; \
+	  else \
+	    echo "make: PostgreSQL is missing and installing it needs root (apt-get install postgresql); PostgreSQL tests will be skipped"; \
 	  fi; \
 	fi
 
@@ -50,7 +62,7 @@ translations: $(STAMP)
 run: install
 	@$(PY) scripts/run.py
 
-test: install browser-deps
+test: install browser-deps db-deps
 	@echo "==> lint (ruff)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
@@ -86,6 +98,12 @@ opensearch: install
 
 opensearch-stop: install
 	$(PY) -m devnode stop
+
+postgres: install db-deps
+	$(PY) -m devdb start
+
+postgres-stop: install
+	$(PY) -m devdb stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO) node_modules

@@ -19,7 +19,7 @@ from itertools import combinations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.sync import get_checkpoint, latest_seq
+from indexer.sync import pending
 from registry.db import transaction
 from registry.models import Innovation
 from registry.taxonomy import load_taxonomy
@@ -73,7 +73,7 @@ def wait_caught_up(factory: sessionmaker[Session], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with factory() as session:
-            if get_checkpoint(session) >= latest_seq(session):
+            if pending(session) == 0:
                 return
         time.sleep(POLL_S)
     raise RuntimeError(f"the indexer did not catch up within {timeout_s} s")

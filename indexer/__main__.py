@@ -1,7 +1,8 @@
 """Command line of the indexer: ``python -m indexer sync|run|rebuild|rollback|verify|status|retry``.
 
 Configuration by environment: ``OPENSEARCH_URL``, ``DATABASE_URL``, ``INDEX_PREFIX``,
-``INDEXER_POLL_SECONDS`` (``run`` loop interval, default 0.5). Exit codes: 0 success,
+``INDEXER_POLL_SECONDS`` (``run`` loop interval, default 0.5; on PostgreSQL ``run``
+also wakes at once on a ``NOTIFY`` from a committed change). Exit codes: 0 success,
 1 failure or drift, 2 usage.
 """
 
@@ -20,7 +21,8 @@ from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from urllib3.exceptions import LocationParseError
 
-from registry.db import make_engine, make_session_factory
+from registry.db import error_line, make_engine, make_session_factory, unreachable
+from registry.records import CHANGES_CHANNEL
 
 from .client import AUDIENCES, IndexNames, make_client, opensearch_url
 from .inspect import status, verify
@@ -109,6 +111,47 @@ def _wait_for_cluster(client, stopping) -> bool:
     return False
 
 
+class ChangeWaiter:
+    """Waits between polls; on PostgreSQL wakes early on a ``NOTIFY`` of the change feed.
+
+    Writers send the notification in their transaction (:func:`registry.records.
+    append_change`), so it arrives at their commit. Polling stays as the fallback:
+    a lost listening connection is reopened at the next wait, and a notification
+    for a change still behind an older open transaction is picked up by a later poll.
+    """
+
+    def __init__(self, engine):
+        self.url = engine.url if engine.dialect.name == "postgresql" else None
+        self.connection = None
+
+    def wait(self, seconds: float) -> None:
+        """Return after ``seconds``, or sooner when a change was committed."""
+        if self.url is None:
+            time.sleep(seconds)
+            return
+        import psycopg
+
+        try:
+            if self.connection is None or self.connection.closed:
+                u = self.url
+                self.connection = psycopg.connect(
+                    host=u.host, port=u.port, user=u.username, password=u.password,
+                    dbname=u.database, autocommit=True, connect_timeout=5, **dict(u.query),
+                )  # fmt: skip
+                self.connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+            for _ in self.connection.notifies(timeout=seconds, stop_after=1):
+                pass
+        except psycopg.Error:
+            self.close()
+            time.sleep(seconds)
+
+    def close(self) -> None:
+        """Close the listening connection, if any."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
 def _run_loop(client, factory, names, poll: float, stopping) -> int:
     try:
         _require_aliases(client, names)
@@ -117,6 +160,14 @@ def _run_loop(client, factory, names, poll: float, stopping) -> int:
         rebuild(client, factory, names, heartbeat=lambda: acquire(factory))
     log.info(json.dumps({"event": "started", "poll_seconds": poll, "url": opensearch_url(),
                          "owner": this_owner()}))  # fmt: skip
+    waiter = ChangeWaiter(factory.kw["bind"])
+    try:
+        return _follow(client, factory, names, poll, stopping, waiter)
+    finally:
+        waiter.close()
+
+
+def _follow(client, factory, names, poll: float, stopping, waiter: ChangeWaiter) -> int:
     while not stopping():
         try:
             acquire(factory)
@@ -139,7 +190,7 @@ def _run_loop(client, factory, names, poll: float, stopping) -> int:
                 )
             )
             continue
-        time.sleep(poll)
+        waiter.wait(poll)
     return 0
 
 
@@ -257,11 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except OperationalError as exc:
-        print(
-            f"indexer: registry database error: {exc.orig}. "
-            "Has it been migrated (`flask --app portal registry migrate`)?",
-            file=sys.stderr,
-        )
+        if unreachable(exc):
+            print(
+                f"indexer: cannot reach the registry database: {error_line(exc)}", file=sys.stderr
+            )
+        else:
+            print(
+                f"indexer: registry database error: {error_line(exc)}. "
+                "Has it been migrated (`flask --app portal registry migrate`)?",
+                file=sys.stderr,
+            )
         return 1
     except OpenSearchException as exc:
         print(f"indexer: OpenSearch error: {exc}", file=sys.stderr)

@@ -15,7 +15,7 @@ from registry.taxonomy import load_taxonomy
 
 from .client import AUDIENCES, IndexNames
 from .documents import build_document
-from .sync import CHECKPOINT, get_checkpoint, latest_seq, parked
+from .sync import CHECKPOINT, after, get_position, latest_seq, parked, pending
 
 
 @dataclass
@@ -84,11 +84,11 @@ def status(client: OpenSearch | None, factory: sessionmaker[Session], names: Ind
         "docs": int}}}``; ``aliases`` is omitted when ``client`` is None.
     """
     with factory() as session:
-        checkpoint = get_checkpoint(session)
+        position = get_position(session)
+        checkpoint = position[1]
         latest = latest_seq(session)
-        oldest_pending = session.scalar(
-            select(func.min(Change.created_at)).where(Change.seq > checkpoint)
-        )
+        lag_events = pending(session)
+        oldest_pending = session.scalar(select(func.min(Change.created_at)).where(after(position)))
         letters = [(d.record_id, d.reason) for d in parked(session)]
         lease = session.get(Checkpoint, CHECKPOINT)
         owner = lease.owner if lease else None
@@ -101,7 +101,7 @@ def status(client: OpenSearch | None, factory: sessionmaker[Session], names: Ind
     out = {
         "checkpoint": checkpoint,
         "latest": latest,
-        "lag_events": latest - checkpoint,
+        "lag_events": lag_events,
         "lag_seconds": round(lag_seconds, 3),
         "parked": letters,
         "owner": owner,

@@ -24,7 +24,7 @@ from registry.records import iter_records, record_to_dict
 from registry.taxonomy import load_taxonomy
 
 from .client import AUDIENCES, IndexNames, index_body
-from .sync import actions_for, advance_checkpoint, apply_records, latest_seq
+from .sync import Position, actions_for, advance_checkpoint, after, apply_records, horizon
 
 log = logging.getLogger("indexer")
 
@@ -130,7 +130,8 @@ def rebuild(
         body["settings"]["index"]["refresh_interval"] = "-1"
         client.indices.create(index=index, body=body)
     with factory() as session:
-        start_seq = latest_seq(session)
+        # every change at or before this position is in the registry rows read below
+        start = horizon(session)
         total = session.scalar(select(func.count()).select_from(Innovation)) or 0
     show = _progress_printer(total)
 
@@ -152,14 +153,16 @@ def rebuild(
         client.indices.refresh(index=index)
     if result.rejected:
         raise RebuildError(_reject_message(result))
-    result.replayed += _replay(client, factory, targets, start_seq)
+    result.replayed += _replay(client, factory, targets, start)
     previous = current_indices(client, names)
     swap_aliases(client, names, targets, previous)
     result.swapped = True
     # changes the sync loop wrote to the old indices between replay and swap
-    result.replayed += _replay(client, factory, targets, start_seq)
+    with factory() as session:
+        done = horizon(session)
+    result.replayed += _replay(client, factory, targets, start)
     with transaction(factory) as session:
-        advance_checkpoint(session, latest_seq(session))
+        advance_checkpoint(session, done)
     _drop_older(client, names, keep={*targets.values(), *sum(previous.values(), [])})
     for audience, index in targets.items():
         result.counts[audience] = client.count(index=index)["count"]
@@ -173,13 +176,14 @@ def _reject_message(result: RebuildResult) -> str:
 
 
 def _replay(
-    client: OpenSearch, factory: sessionmaker[Session], targets: dict, after_seq: int
+    client: OpenSearch, factory: sessionmaker[Session], targets: dict, start: Position
 ) -> int:
-    """Apply every change after ``after_seq`` to ``targets``; returns changes read."""
+    """Apply every committed change after position ``start`` to ``targets``; returns
+    changes read."""
     with factory() as session:
         changes = [
             (c.record_id, c.record_version)
-            for c in session.scalars(select(Change).where(Change.seq > after_seq))
+            for c in session.scalars(select(Change).where(after(start)))
         ]
     if changes:
         _, _, failed = apply_records(client, factory, changes, targets)

@@ -5,17 +5,34 @@ its current documents are written with an external version
 (:func:`indexer.documents.document_version`), so replayed or late writes are
 harmless (``external_gte``: an equal version rewrites identical content). The
 checkpoint moves only after OpenSearch acknowledged the batch.
+
+No change is lost past the checkpoint. The feed is read in *position* order,
+``(txid, seq)``, and only up to the :func:`horizon`, the position at or before which
+every row is committed or will never exist:
+
+- SQLite serialises writers: a row's ``seq`` is handed out under the write lock
+  held until commit, so ids commit in order; ``txid`` is 0 and the horizon is the
+  newest ``seq``.
+- PostgreSQL hands out ``seq`` at insert, not at commit, so a slow transaction
+  can commit ``seq`` 100 after 101 was read. Each row therefore carries its
+  transaction's id (``pg_current_xact_id()``), and the horizon is
+  ``(pg_snapshot_xmin(pg_current_snapshot()), 0)``: every transaction with a
+  smaller id has ended, and every later one gets a larger id, so the set of rows
+  before the horizon never grows. A change becomes visible to the indexer once
+  every older writing transaction has ended; a long-open writing transaction
+  delays the changes after it (never loses them).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import OpenSearchException
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.db import transaction
@@ -31,6 +48,8 @@ log = logging.getLogger("indexer")
 CHECKPOINT = "main"
 BATCH_SIZE = 500
 MAX_ATTEMPTS = 3
+SETTLE_S = 30.0
+"""How long :func:`sync_all` waits for committed changes behind an open transaction."""
 """Bulk attempts for one change before it is parked in the dead-letter table."""
 
 
@@ -45,19 +64,54 @@ class SyncResult:
     checkpoint: int = 0
 
 
+Position = tuple[int, int]
+"""A place in the change feed: ``(txid, seq)`` of a row; feed order is tuple order."""
+
+
 def get_checkpoint(session: Session) -> int:
-    """The last applied change ``seq`` (0 when the indexer never ran)."""
+    """The ``seq`` of the last applied change (0 when the indexer never ran)."""
+    return get_position(session)[1]
+
+
+def get_position(session: Session) -> Position:
+    """The position of the last applied change (``(0, 0)`` when the indexer never ran)."""
     row = session.get(Checkpoint, CHECKPOINT)
-    return row.seq if row else 0
+    return (row.txid, row.seq) if row else (0, 0)
 
 
-def advance_checkpoint(session: Session, seq: int) -> None:
-    """Move the checkpoint forward to ``seq``; never moves it back."""
+def advance_checkpoint(session: Session, position: Position) -> None:
+    """Move the checkpoint forward to ``position``; never moves it back."""
     row = session.get(Checkpoint, CHECKPOINT, with_for_update=True)
     if row is None:
-        session.add(Checkpoint(name=CHECKPOINT, seq=seq))
-    elif seq > row.seq:
-        row.seq = seq
+        session.add(Checkpoint(name=CHECKPOINT, txid=position[0], seq=position[1]))
+    elif tuple(position) > (row.txid, row.seq):
+        row.txid, row.seq = position
+
+
+def horizon(session: Session) -> Position:
+    """The newest position at or before which every feed row is final (committed or
+    never to exist); see the module docstring for why this holds on each database."""
+    if session.get_bind().dialect.name == "postgresql":
+        xmin = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+        return (int(xmin), 0)
+    return (0, latest_seq(session))
+
+
+def after(position: Position):
+    """SQL condition: the feed row comes after ``position``."""
+    txid, seq = position
+    return or_(Change.txid > txid, and_(Change.txid == txid, Change.seq > seq))
+
+
+def at_or_before(position: Position):
+    """SQL condition: the feed row comes at or before ``position``."""
+    txid, seq = position
+    return or_(Change.txid < txid, and_(Change.txid == txid, Change.seq <= seq))
+
+
+def pending(session: Session) -> int:
+    """Change rows after the checkpoint (committed ones, whether final yet or not)."""
+    return session.scalar(select(func.count()).where(after(get_position(session)))) or 0
 
 
 def latest_seq(session: Session) -> int:
@@ -174,33 +228,41 @@ def sync_once(
         a :class:`SyncResult`; ``changes == 0`` means the index is caught up.
     """
     with factory() as session:
-        start = get_checkpoint(session)
+        start = get_position(session)
+        limit = horizon(session)
         rows = session.scalars(
-            select(Change).where(Change.seq > start).order_by(Change.seq).limit(batch)
+            select(Change)
+            .where(after(start), at_or_before(limit))
+            .order_by(Change.txid, Change.seq)
+            .limit(batch)
         ).all()
-        changes = [(row.seq, row.record_id, row.record_version) for row in rows]
-    result = SyncResult(checkpoint=start)
+        changes = [(row.seq, row.record_id, row.record_version, row.txid) for row in rows]
+    result = SyncResult(checkpoint=start[1])
     if not changes:
         return result
     targets = {audience: names.alias(audience) for audience in AUDIENCES}
     written, deleted, failed = apply_records(
-        client, factory, [(rid, ver) for _, rid, ver in changes], targets
+        client, factory, [(rid, ver) for _, rid, ver, _ in changes], targets
     )
     result.changes, result.written, result.deleted = len(changes), written, deleted
     failed_ids = dict(failed)
     with transaction(factory) as session:
-        new_checkpoint = changes[-1][0]
-        for seq, record_id, _ in changes:
+        # the checkpoint stops before the first change still to be retried
+        new_checkpoint, blocked = (changes[-1][3], changes[-1][0]), False
+        previous = start
+        for seq, record_id, _, txid in changes:
             if record_id not in failed_ids:
                 _clear_attempts(session, seq)
-                continue
-            attempts = _record_attempt(session, seq, record_id, failed_ids[record_id])
-            if attempts < MAX_ATTEMPTS:
-                new_checkpoint = min(new_checkpoint, seq - 1)
             else:
-                result.failed.append((record_id, failed_ids[record_id]))
+                attempts = _record_attempt(session, seq, record_id, failed_ids[record_id])
+                if attempts < MAX_ATTEMPTS:
+                    if not blocked:
+                        new_checkpoint, blocked = previous, True
+                else:
+                    result.failed.append((record_id, failed_ids[record_id]))
+            previous = (txid, seq)
         advance_checkpoint(session, new_checkpoint)
-        result.checkpoint = max(start, new_checkpoint)
+        result.checkpoint = max(start, new_checkpoint)[1]
     return result
 
 
@@ -228,19 +290,29 @@ def sync_all(
     names: IndexNames,
     heartbeat: Callable[[], None] | None = None,
 ) -> SyncResult:
-    """Run :func:`sync_once` until caught up; returns the summed result.
+    """Run :func:`sync_once` until every change committed before the call is applied;
+    returns the summed result.
 
+    On PostgreSQL a committed change can lie beyond the :func:`horizon` while an
+    older writing transaction (in any database of the cluster) is still open; this
+    waits up to :data:`SETTLE_S` for it to end, then returns with the rest pending.
     Terminates: a failing change is retried at most :data:`MAX_ATTEMPTS` times,
     then parked, and the checkpoint moves past it. ``heartbeat`` is called before
     every batch (the CLI renews its lease there).
     """
     total = SyncResult()
+    deadline = time.monotonic() + SETTLE_S
     while True:
         if heartbeat:
             heartbeat()
         step = sync_once(client, factory, names)
         total.checkpoint = step.checkpoint
         if step.changes == 0:
+            with factory() as session:
+                waiting = pending(session)
+            if waiting and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
             return total
         total.changes += step.changes
         total.written += step.written

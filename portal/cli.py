@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from registry.db import prepare, transaction
+from registry.db import error_line, prepare, transaction
 from registry.models import ROLES, User
 from registry.records import import_jsonl
 from registry.taxonomy import DEFAULT_TAXONOMY_FILE
@@ -53,7 +53,7 @@ def migrate_command(taxonomy_file: str) -> None:
     try:
         _factory, seeded = prepare(url, Path(taxonomy_file))
     except OperationalError as exc:
-        _fail(f"cannot reach the registry database: {exc.orig}")
+        _fail(f"cannot reach the registry database: {error_line(exc)}")
     click.echo(f"registry: schema up to date; {seeded} taxonomy term(s) seeded")
 
 
@@ -67,7 +67,8 @@ def import_command(file: Path) -> None:
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror or exc}")
     except OperationalError as exc:
-        _fail(f"registry database error: {exc.orig} (run `flask --app portal registry migrate`)")
+        hint = "run `flask --app portal registry migrate`"
+        _fail(f"registry database error: {error_line(exc)} ({hint})")
     for line, field, reason in report.rejected:
         click.echo(f"line {line}: {field}: {reason}")
     for line, message in report.warnings:

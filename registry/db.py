@@ -48,6 +48,17 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return apply
 
 
+def error_line(exc: BaseException) -> str:
+    """A database error's own message on one line, for people: the driver's text
+    without the hint lines psycopg adds and without SQLAlchemy's SQL echo."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database server could not be reached at all."""
+    return error_line(exc).startswith(("connection failed", "connection to server"))
+
+
 def make_engine(url: str | None = None, busy_timeout_ms: int = 10_000) -> Engine:
     """Create an engine for ``url`` (default: :func:`database_url`).
 

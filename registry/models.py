@@ -10,9 +10,11 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -104,23 +106,26 @@ class Change(Base):
     """A change-feed row (transactional outbox): ``record_id`` must be re-indexed.
 
     Written in the same transaction as the change itself; the indexer reads rows in
-    ``seq`` order from its checkpoint and re-reads the record, so the row carries no
-    document.
+    ``(txid, seq)`` order from its checkpoint and re-reads the record, so the row
+    carries no document. ``txid`` is the writing transaction's id on PostgreSQL
+    (``pg_current_xact_id()``) and 0 on SQLite; see :mod:`indexer.sync` for why.
     """
 
     __tablename__ = "change_feed"
+    __table_args__ = (Index("ix_change_feed_txid_seq", "txid", "seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     record_version: Mapped[int] = mapped_column(Integer, nullable=False)
     op: Mapped[str] = mapped_column(String(20), nullable=False)
+    txid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
 
 
 class Checkpoint(Base):
-    """The indexer's position in the change feed (last applied ``seq``).
+    """The indexer's position in the change feed: the last applied ``(txid, seq)``.
 
     ``owner``/``lease_until`` form a lease: only the indexer holding an unexpired
     lease advances the checkpoint, so two indexers never interleave.
@@ -130,6 +135,7 @@ class Checkpoint(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    txid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(

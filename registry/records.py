@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,9 +63,35 @@ def record_to_dict(record: Innovation) -> dict:
     return out
 
 
+CHANGES_CHANNEL = "innovatiebieb_changes"
+"""PostgreSQL ``NOTIFY`` channel on which a committed change-feed write wakes the indexer."""
+
+# the writing transaction's id (assigned on its first write), as a plain bigint;
+# the indexer orders the feed by it, see indexer.sync
+_PG_TXID = text("pg_current_xact_id()::text::bigint")
+
+
 def append_change(session: Session, record_id: str, version: int, op: str) -> None:
-    """Add a change-feed row for ``record_id`` (``op``: ``upsert`` or ``delete``)."""
-    session.add(Change(record_id=record_id, record_version=version, op=op))
+    """Add a change-feed row for ``record_id`` (``op``: ``upsert`` or ``delete``).
+
+    On PostgreSQL the row carries the writing transaction's id and the transaction
+    sends ``NOTIFY`` on :data:`CHANGES_CHANNEL`, delivered only at commit (and
+    folded into one per transaction by the server); on SQLite ``txid`` is 0.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.add(
+        Change(record_id=record_id, record_version=version, op=op, txid=_PG_TXID if postgres else 0)
+    )
+    if postgres and not session.info.get("notify_pending"):
+        session.info["notify_pending"] = True
+        session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notify(session: Session, transaction) -> None:
+    # the NOTIFY belongs to one transaction; the next one sends its own
+    if transaction.parent is None:
+        session.info.pop("notify_pending", None)
 
 
 def upsert(session: Session, data: dict) -> str:

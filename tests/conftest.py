@@ -1,9 +1,15 @@
-"""Fixtures: a real OpenSearch node, a fresh index prefix and fresh SQLite registries.
+"""Fixtures: a real OpenSearch node, a fresh index prefix and fresh registries.
 
 The node is, in order of preference: ``OPENSEARCH_URL`` if set; a testcontainers
 OpenSearch when ``TESTCONTAINERS=1`` and Docker answers; else the local node of
 ``devnode`` (started here and stopped at the end if this run started it).
 Nothing in this suite fakes OpenSearch or the database.
+
+Registries are SQLite files; the modules in :data:`BOTH_DATABASES` run every test
+that uses the ``database`` fixture twice, ``[sqlite]`` and ``[postgresql]``. The
+PostgreSQL server is ``DATABASE_URL`` when that names one (each test gets its own
+database there, dropped afterwards), else the local server of ``devdb`` (started
+here and stopped at the end if this run started it).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -108,17 +115,121 @@ def read_data() -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def make_registry(tmp_path: Path):
-    """A migrated, taxonomy-seeded SQLite registry in ``tmp_path``; returns (url, factory)."""
-    url = f"sqlite:///{tmp_path / 'registry.db'}"
+BOTH_DATABASES = {
+    "test_registry_import",
+    "test_indexer",
+    "test_taxonomy_ops",
+    "test_editorial",
+    "test_access",
+    "test_changefeed",
+    "test_migrations",
+}
+"""Test modules (by name) whose registry tests run on SQLite and on PostgreSQL."""
+
+
+def pytest_generate_tests(metafunc):
+    """Run the ``database`` fixture's users in :data:`BOTH_DATABASES` on both databases."""
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "database" in metafunc.fixturenames and module in BOTH_DATABASES:
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True, scope="module")
+
+
+class PostgresServer:
+    """Hands out fresh, empty databases on one PostgreSQL server (admin URL ``url``)."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import make_url
+
+        self.url = make_url(url)
+        self.created: list[str] = []
+
+    def _admin(self):
+        import psycopg
+
+        u = self.url
+        return psycopg.connect(
+            host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+            dbname=u.database or "postgres", autocommit=True,
+        )  # fmt: skip
+
+    def new_database(self) -> str:
+        """Create an empty database; returns its SQLAlchemy URL."""
+        name = f"t{RUN_ID}_{len(self.created)}_{uuid.uuid4().hex[:6]}"
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        """Drop every database this run created (ending their sessions first)."""
+        with self._admin() as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run: ``DATABASE_URL`` or devdb's local one."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured.startswith("postgresql"):
+        server = PostgresServer(configured)
+        yield server
+        server.drop_all()
+        return
+    from devdb import DbError, ensure_server, stop_server
+
+    try:
+        url, started = ensure_server()
+    except DbError as exc:
+        pytest.skip(f"no PostgreSQL for the tests: {exc}")
+    server = PostgresServer(url)
+    yield server
+    server.drop_all()
+    if started:
+        stop_server()
+
+
+@dataclass
+class Database:
+    """Which database a test's registries live in; ``name`` is ``sqlite`` or ``postgresql``."""
+
+    name: str
+    server: PostgresServer | None = None
+
+    def new_url(self, tmp_path: Path) -> str:
+        """URL of a fresh, empty database (a SQLite file in ``tmp_path``)."""
+        if self.server is None:
+            return f"sqlite:///{tmp_path / 'registry.db'}"
+        return self.server.new_database()
+
+
+SQLITE = Database("sqlite")
+
+
+@pytest.fixture(scope="module")
+def database(request) -> Database:
+    """The registry database of a test: SQLite unless parametrized to ``postgresql``."""
+    name = getattr(request, "param", "sqlite")
+    if name == "sqlite":
+        return SQLITE
+    return Database(name, request.getfixturevalue("postgres_server"))
+
+
+def make_registry(tmp_path: Path, database: Database = SQLITE):
+    """A migrated, taxonomy-seeded registry (SQLite file in ``tmp_path`` or a fresh
+    PostgreSQL database); returns (url, factory)."""
+    url = database.new_url(tmp_path)
     factory, _seeded = prepare(url, TAXONOMY_FILE)
     return url, factory
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(tmp_path, database):
     """A fresh, empty registry: ``(database_url, session_factory)``."""
-    return make_registry(tmp_path)
+    url, factory = make_registry(tmp_path, database)
+    yield url, factory
+    factory.kw["bind"].dispose()
 
 
 @pytest.fixture(scope="session")

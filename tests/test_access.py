@@ -70,12 +70,12 @@ CANARY_RECORDS = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, client, opensearch_url):
+def site(tmp_path_factory, client, opensearch_url, database):
     """An app over real data + canary records, with one user per role."""
     from portal import create_app
 
     path = tmp_path_factory.mktemp("access")
-    url, factory = make_registry(path)
+    url, factory = make_registry(path, database)
     extra = path / "canary.jsonl"
     extra.write_text("\n".join(json.dumps({**BASE, **r}) for r in CANARY_RECORDS) + "\n", "utf-8")
     assert not import_jsonl(factory, DATA_FILE).rejected

@@ -48,8 +48,9 @@ FORM = {
 
 
 @pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    """A real SMTP server process on loopback; yields (url, Maildir path)."""
+def smtp(tmp_path_factory, database):
+    """A real SMTP server process on loopback, one per database the module runs on (so
+    each run reads only its own mail); yields (url, Maildir path)."""
     maildir = tmp_path_factory.mktemp("mail") / "inbox"
     port = free_port()
     proc = subprocess.Popen(

@@ -9,20 +9,21 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from indexer.inspect import verify
 from indexer.rebuild import rebuild
 from indexer.sync import sync_all
-from registry.db import transaction
-from registry.models import Change
+from registry.db import make_session_factory, transaction
+from registry.models import Change, Innovation
 from registry.records import import_jsonl
 from registry.taxonomy_ops import Operation, TaxonomyError, apply, preview, undo
 
-from .conftest import DATA_FILE, ROOT, TAXONOMY_FILE, published_records
+from .conftest import DATA_FILE, ROOT, TAXONOMY_FILE, published_records, read_data
 
 SEED = {t["id"]: t for t in json.loads(TAXONOMY_FILE.read_text("utf-8"))["communities"]}
 
@@ -326,3 +327,47 @@ def test_admin_errors_are_in_dutch(world):
     assert "Kies twee of meer communities" in page
     page = http.post("/beheer/communities/ongedaan").get_data(as_text=True)
     assert "Er is geen bewerking om ongedaan te maken." in page
+
+
+def test_an_open_merge_and_import_block_no_search_log_write_or_login(world, database, tmp_path):
+    """While a merge and an import sit uncommitted, other sessions log searches, log in
+    and read (PostgreSQL: row locks and MVCC; SQLite has one writer at a time)."""
+    if database.name == "sqlite":
+        pytest.skip("SQLite serialises writers: any other write waits for the open transactions")
+    from registry.records import upsert
+    from registry.schemas import InnovationSchema
+    from registry.search_log import log_search
+    from registry.taxonomy import load_taxonomy
+    from registry.users import authenticate, create_user, open_login
+
+    factory = world["factory"]
+    with transaction(factory) as session:
+        create_user(session, "lezer@bieb.example", "member", "een-lang-wachtwoord")
+        schema = InnovationSchema(load_taxonomy(session))
+    record = {k: v for k, v in read_data()[0].items() if k != "id"}
+    merge, imported = factory(), factory()
+    merge.begin()
+    imported.begin()
+    apply(merge, Operation("merge", ["mediawijsheid", "digitale-bibliotheek"], "dm",
+                           labels={"nl": "Digitaal en mediawijs"}), "test")  # fmt: skip
+    for number in range(50):
+        upsert(imported, schema.load({**record, "id": f"import-{number}"}))
+    merge.flush()
+    imported.flush()
+    # a blocked statement fails after 2 s instead of hanging the test
+    probe = create_engine(world["url"], connect_args={"options": "-c lock_timeout=2000"})
+    try:
+        started = time.monotonic()
+        with make_session_factory(probe)() as session, session.begin():
+            log_search(session, "leesclub", {"phase": ["idee"]}, total=3)
+            user = authenticate(session, "lezer@bieb.example", "een-lang-wachtwoord")
+            assert user is not None
+            open_login(session, user, 3600)
+            assert session.get(Innovation, "import-0") is None  # not committed yet
+        assert time.monotonic() - started < 2
+    finally:
+        probe.dispose()
+        merge.rollback()
+        imported.rollback()
+        merge.close()
+        imported.close()

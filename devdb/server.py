@@ -1,0 +1,299 @@
+"""Initialise, start, watch and stop a local PostgreSQL server from Debian's packages.
+
+The cluster lives in the project's cache folder (``devnode.config.cache_dir()``),
+``postgres-<port>/``: ``data/`` (the cluster), ``run/`` (its Unix socket), ``password``
+(the generated superuser password, readable by the owner only) and ``postgres.pid``.
+It listens on 127.0.0.1 only and requires that password (scram-sha-256). Run as
+root, the server runs as the unprivileged system user :data:`DB_USER` (PostgreSQL
+refuses root).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devnode.config import cache_dir
+
+DEFAULT_PORT = 5433
+DB_USER = "innovatiebieb-pg"
+SUPERUSER = "innovatiebieb"
+STARTUP_TIMEOUT = 60  # seconds
+STOP_TIMEOUT = 30  # seconds
+PG_ROOT = Path("/usr/lib/postgresql")
+
+# Processes this interpreter started, so they are reaped instead of lingering as zombies.
+_children: dict[int, subprocess.Popen] = {}
+
+
+class DbError(Exception):
+    """A failure whose message is meant for a person; the CLI prints it without a traceback."""
+
+
+def resolve_port(port: int | None) -> int:
+    """Return ``port``, else ``$DEVDB_PORT``, else 5433. Raises DbError for an invalid port."""
+    if port is None:
+        raw = os.environ.get("DEVDB_PORT", str(DEFAULT_PORT))
+        try:
+            port = int(raw)
+        except ValueError:
+            raise DbError(f"DEVDB_PORT={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise DbError(f"port {port} is outside 1-65535")
+    return port
+
+
+def server_dir(port: int) -> Path:
+    """The state directory of the server on ``port`` (it may not exist yet)."""
+    return cache_dir() / f"postgres-{port}"
+
+
+def server_url(port: int | None = None, database: str = "postgres") -> str:
+    """The SQLAlchemy URL of ``database`` on the local server (superuser, with password).
+
+    Raises DbError when the cluster was never initialised.
+    """
+    port = resolve_port(port)
+    try:
+        password = (server_dir(port) / "password").read_text().strip()
+    except OSError:
+        raise DbError(
+            f"no local PostgreSQL cluster in {server_dir(port)}; run `python -m devdb start`"
+        ) from None
+    return f"postgresql+psycopg://{SUPERUSER}:{password}@127.0.0.1:{port}/{database}"
+
+
+def find_bindir() -> Path:
+    """The newest ``/usr/lib/postgresql/<version>/bin`` with ``initdb`` and ``postgres``.
+
+    Raises DbError naming the Debian package when none is installed.
+    """
+    candidates = []
+    for path in PG_ROOT.glob("*/bin"):
+        if (path / "initdb").exists() and (path / "postgres").exists():
+            match = re.fullmatch(r"\d+", path.parent.name)
+            candidates.append((int(match[0]) if match else 0, path))
+    if not candidates:
+        raise DbError(
+            f"PostgreSQL server binaries are not installed in {PG_ROOT}; "
+            "install Debian's package: `apt-get install postgresql`"
+        )
+    return max(candidates)[1]
+
+
+def ensure_server(port: int | None = None) -> tuple[str, bool]:
+    """Make sure the local PostgreSQL answers on 127.0.0.1:``port``.
+
+    Initialises the cluster on first use, reuses a server this module started
+    earlier, otherwise starts one and waits up to 60 s.
+
+    Returns:
+        ``(url of the "postgres" database, started_by_this_call)``.
+    Raises:
+        DbError: binaries missing, port taken by something else, or the server fails.
+    """
+    port = resolve_port(port)
+    pid = _our_pid(port)
+    started = False
+    if pid is None:
+        if _port_in_use(port):
+            raise DbError(
+                f"port {port} is in use by a server devdb did not start; choose another with "
+                "--port N or DEVDB_PORT=N, or point DATABASE_URL at that server"
+            )
+        pid, started = _start(port), True
+    _wait_ready(port, pid)
+    return server_url(port), started
+
+
+def stop_server(port: int | None = None) -> None:
+    """Stop the server devdb started on ``port``: SIGINT (fast shutdown), then SIGKILL.
+
+    Only signals the pid recorded in ``postgres.pid``, and only while that process
+    still is our server; otherwise just says so.
+    """
+    port = resolve_port(port)
+    pid = _our_pid(port)
+    if pid is None:
+        print(f"no devdb-started PostgreSQL is running on port {port}", file=sys.stderr)
+        return
+    print(f"stopping PostgreSQL (pid {pid}) on port {port}…", file=sys.stderr)
+    for sig, wait in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGKILL, 5)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _alive(pid):
+            break
+    (server_dir(port) / "postgres.pid").unlink(missing_ok=True)
+
+
+def status(port: int | None = None) -> bool:
+    """Print whether our server runs on ``port``; return True if one does."""
+    port = resolve_port(port)
+    pid = _our_pid(port)
+    if pid:
+        print(f"devdb's PostgreSQL runs on 127.0.0.1:{port} (pid {pid})")
+    else:
+        print(f"no devdb-started PostgreSQL on port {port}")
+    return pid is not None
+
+
+def _start(port: int) -> int:
+    bindir = find_bindir()
+    base = server_dir(port)
+    data, run = base / "data", base / "run"
+    base.mkdir(parents=True, exist_ok=True)
+    run.mkdir(exist_ok=True)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        uid, gid = _db_user()
+        _check_traversable(base)
+        os.chown(base, uid, gid)
+        os.chown(run, uid, gid)
+        if not shutil.which("setpriv"):
+            raise DbError(f"setpriv (util-linux) is needed to run PostgreSQL as {DB_USER}")
+        as_user = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--"]
+    if not (data / "PG_VERSION").exists():
+        _initdb(bindir, base, data, as_user)
+    command = [
+        *as_user, str(bindir / "postgres"), "-D", str(data),
+        "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
+        "-c", f"unix_socket_directories={run}", "-c", "max_connections=300",
+    ]  # fmt: skip
+    env = dict(os.environ, HOME=str(base), DEVDB_DIR=str(base))
+    with open(base / "server.log", "ab") as log:
+        proc = subprocess.Popen(
+            command, cwd=base, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    _children[proc.pid] = proc
+    (base / "postgres.pid").write_text(f"{proc.pid}\n")
+    print(
+        f"started PostgreSQL (pid {proc.pid}) on 127.0.0.1:{port}, state in {base}", file=sys.stderr
+    )
+    return proc.pid
+
+
+def _initdb(bindir: Path, base: Path, data: Path, as_user: list[str]) -> None:
+    password = secrets.token_urlsafe(24)
+    pwfile = base / "password"
+    pwfile.write_text(password + "\n")
+    pwfile.chmod(0o600)
+    if as_user:
+        os.chown(pwfile, *_db_user())
+    command = [
+        *as_user, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER,
+        "--pwfile", str(pwfile), "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=base, check=False)
+    if result.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        raise DbError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def _db_user() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam(DB_USER)
+    except KeyError:
+        useradd = [
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            DB_USER,
+        ]
+        result = subprocess.run(useradd, check=False, capture_output=True, text=True)
+        try:  # a concurrent useradd may have failed this one yet created the user
+            entry = pwd.getpwnam(DB_USER)
+        except KeyError:
+            raise DbError(f"cannot create user {DB_USER}: {result.stderr.strip()}") from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _check_traversable(path: Path) -> None:
+    for parent in path.parents:
+        if not os.stat(parent).st_mode & 0o001:
+            raise DbError(
+                f"{DB_USER} cannot reach {path} because {parent} is closed to other users; "
+                "point INNOVATIEBIEB_CACHE elsewhere, e.g. /var/cache/innovatiebieb"
+            )
+
+
+def _wait_ready(port: int, pid: int) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if _port_in_use(port) and _accepts(port):
+            return
+        if not _alive(pid):
+            (server_dir(port) / "postgres.pid").unlink(missing_ok=True)
+            raise DbError(f"PostgreSQL exited during startup; its last output:\n{_log_tail(port)}")
+        time.sleep(0.2)
+    if pid in _children:
+        stop_server(port)
+    raise DbError(
+        f"PostgreSQL on port {port} was not ready after {STARTUP_TIMEOUT} s:\n{_log_tail(port)}"
+    )
+
+
+def _accepts(port: int) -> bool:
+    """True once the server accepts a login (not only the TCP connection)."""
+    import psycopg
+
+    try:
+        password = (server_dir(port) / "password").read_text().strip()
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user=SUPERUSER, password=password, dbname="postgres",
+            connect_timeout=2,
+        ):  # fmt: skip
+            return True
+    except (psycopg.OperationalError, OSError):
+        return False
+
+
+def _log_tail(port: int, count: int = 30) -> str:
+    try:
+        text = (server_dir(port) / "server.log").read_text(errors="replace")
+    except OSError:
+        return "(no output recorded)"
+    return "\n".join(text.splitlines()[-count:])
+
+
+def _our_pid(port: int) -> int | None:
+    """The pid from ``postgres.pid`` if that process is alive and is our server."""
+    base = server_dir(port)
+    try:
+        pid = int((base / "postgres.pid").read_text())
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except (OSError, ValueError):
+        return None
+    # a recycled pid lacks the marker we put into the server's environment at spawn
+    marker = f"\0DEVDB_DIR={base}\0".encode()
+    return pid if marker in b"\0" + environ and _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    if pid in _children:
+        return _children[pid].poll() is None
+    try:  # a zombie ("Z") has stopped, even if init has not reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
