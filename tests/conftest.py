@@ -224,6 +224,40 @@ def make_registry(tmp_path: Path, database: Database = SQLITE):
     return url, factory
 
 
+@contextmanager
+def data_site(path: Path, client, opensearch_url: str, name: str, extra=(), users=(), **config):
+    """The real data plus ``extra`` records in a fresh SQLite registry, with ``users``
+    (``(email, role, password)``), indexed under a prefix of its own.
+
+    Yields ``{"factory", "config"}``: ``config`` makes a portal over it with
+    ``create_app`` (CSRF off, ``config`` on top). The indices are deleted afterwards.
+    """
+    from registry.db import transaction
+    from registry.users import create_user
+
+    url, factory = make_registry(path)
+    assert not import_jsonl(factory, DATA_FILE).rejected
+    if extra:
+        records = path / "extra.jsonl"
+        records.write_text("\n".join(json.dumps(r) for r in extra) + "\n", "utf-8")
+        assert not import_jsonl(factory, records).rejected
+    with transaction(factory) as session:
+        for email, role, password in users:
+            create_user(session, email, role, password)
+    names = IndexNames(f"t{RUN_ID}-{name}-")
+    from indexer.rebuild import rebuild
+
+    rebuild(client, factory, names)
+    portal = {
+        "TESTING": True, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
+        "INDEX_PREFIX": names.prefix, "SECRET_KEY": name, "WTF_CSRF_ENABLED": False,
+    }  # fmt: skip
+    try:
+        yield {"factory": factory, "config": {**portal, **config}}
+    finally:
+        client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
+
+
 @pytest.fixture
 def registry(tmp_path, database):
     """A fresh, empty registry: ``(database_url, session_factory)``."""

@@ -10,15 +10,10 @@ import re
 import pytest
 from lxml import etree
 
-from indexer.client import IndexNames
-from indexer.rebuild import rebuild
 from portal.discovery import json_ld, part_count, robots_txt, script_json, sitemap_index, urlset
-from registry.db import transaction
-from registry.records import import_jsonl
 from registry.taxonomy import Taxonomy
-from registry.users import create_user
 
-from ..conftest import DATA_FILE, RUN_ID, TAXONOMY_FILE, make_registry, published_records
+from ..conftest import TAXONOMY_FILE, data_site, published_records
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 BASE = "http://127.0.0.1:8000"
@@ -107,20 +102,9 @@ def site(tmp_path_factory, client, opensearch_url):
     from portal import create_app
 
     path = tmp_path_factory.mktemp("discovery")
-    url, factory = make_registry(path)
-    extra = path / "canary.jsonl"
-    extra.write_text(json.dumps(CANARY) + "\n", "utf-8")
-    assert not import_jsonl(factory, DATA_FILE).rejected
-    assert not import_jsonl(factory, extra).rejected
-    with transaction(factory) as session:
-        create_user(session, "lid@bieb.example", "member", PASSWORD)
-    names = IndexNames(f"t{RUN_ID}-discovery-")
-    rebuild(client, factory, names)
-    config = {"TESTING": True, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
-              "INDEX_PREFIX": names.prefix, "SECRET_KEY": "discovery",
-              "WTF_CSRF_ENABLED": False}  # fmt: skip
-    yield {"config": config, "create_app": create_app}
-    client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
+    users = [("lid@bieb.example", "member", PASSWORD)]
+    with data_site(path, client, opensearch_url, "discovery", [CANARY], users) as made:
+        yield {"config": made["config"], "create_app": create_app}
 
 
 def expected_urls() -> set[str]:

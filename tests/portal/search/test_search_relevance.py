@@ -14,15 +14,11 @@ import unicodedata
 
 import pytest
 
-from indexer.client import IndexNames
-from indexer.rebuild import rebuild
 from portal.search.synonyms import SynonymIndex
 from registry.db import transaction
-from registry.records import import_jsonl
 from registry.search_log import log_search
-from registry.users import create_user
 
-from ...conftest import DATA_FILE, ROOT, RUN_ID, TEST_RECORD, make_registry, published_records
+from ...conftest import ROOT, TEST_RECORD, data_site, published_records
 
 SEED = SynonymIndex(
     [
@@ -173,24 +169,14 @@ def site(tmp_path_factory, client, opensearch_url):
     portal checks the thesaurus on every request."""
     from portal import create_app
 
+    users = [
+        ("beheer@bieb.example", "admin", PASSWORD),
+        ("analist@bieb.example", "analyst", PASSWORD),
+    ]
     path = tmp_path_factory.mktemp("thesaurus")
-    url, factory = make_registry(path)
-    extra = path / "extra.jsonl"
-    extra.write_text(json.dumps(EXTRA) + "\n", "utf-8")
-    assert not import_jsonl(factory, DATA_FILE).rejected
-    assert not import_jsonl(factory, extra).rejected
-    with transaction(factory) as session:
-        create_user(session, "beheer@bieb.example", "admin", PASSWORD)
-        create_user(session, "analist@bieb.example", "analyst", PASSWORD)
-    names = IndexNames(f"t{RUN_ID}-thesaurus-")
-    rebuild(client, factory, names)
-    app = create_app(
-        {"TESTING": True, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
-         "INDEX_PREFIX": names.prefix, "SECRET_KEY": "thesaurus-test",
-         "WTF_CSRF_ENABLED": False, "TAXONOMY_CHECK_S": 0}
-    )  # fmt: skip
-    yield {"app": app, "factory": factory}
-    client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
+    with data_site(path, client, opensearch_url, "thesaurus", [EXTRA], users,
+                   TAXONOMY_CHECK_S=0) as made:  # fmt: skip
+        yield {"app": create_app(made["config"]), "factory": made["factory"]}
 
 
 _address = iter(range(1, 250))
