@@ -1,9 +1,14 @@
 """Build the OpenSearch request body for a :class:`~.params.SearchRequest`.
 
-A pipeline of small pure steps, each testable without a cluster:
-:func:`text_query` (the ``query``), :func:`facet_filters` (one clause per active
-facet), :func:`post_filter`, :func:`aggregations` (disjunctive faceting),
-:func:`sort_clause`, :func:`highlight`. :func:`build_search_body` chains them.
+Small pure functions, each testable without a cluster: :func:`text_query` (the
+``query``), :func:`facet_filters` (one clause per active facet), :func:`post_filter`,
+:func:`aggregations` (disjunctive faceting), :func:`sort_clause`, :func:`highlight`.
+
+A body is composed of named *steps* (``*_step``): each reads a :class:`SearchPlan`
+(the request with its filters resolved once, :func:`plan_search`) and returns the
+body keys it owns. A caller picks its steps: a result page (:data:`PAGE_STEPS`), a
+cursor walk (:data:`CURSOR_STEPS`), an export (:data:`EXPORT_STEPS`), a count for
+zero-result help (:data:`COUNT_STEPS`); :func:`compose` joins them.
 """
 
 from __future__ import annotations
@@ -69,10 +74,6 @@ RESULT_SOURCE = (
 )  # fmt: skip
 """Fields fetched for a result list (the API's hit shape)."""
 
-# simple_query_string keeps user syntax harmless: only quotes (phrases), "-" (not)
-# and whitespace are operators; ( ) * ~ | + \ are searched as plain text.
-QUERY_FLAGS = "NOT|PHRASE|WHITESPACE"
-
 
 @dataclass
 class ResolvedFilters:
@@ -136,8 +137,8 @@ than 1,024 (``indices.query.bool.max_clause_count``); the typed words always go 
 compound parts and thesaurus alternatives only while the budget lasts, in query
 order, so a long query never fails and the first words expand fully."""
 
-# simple_query_string keeps user syntax harmless: only quotes (phrases) and "-"
-# (not) are operators in what it is given.
+# simple_query_string keeps user syntax harmless: only quotes (phrases), "-" (not)
+# and whitespace are operators; ( ) * ~ | + \ are searched as plain text.
 QUERY_FLAGS = "NOT|PHRASE|WHITESPACE"
 
 
@@ -386,41 +387,175 @@ def highlight(audience: str = "public") -> dict:
     }
 
 
+@dataclass(frozen=True)
+class SearchPlan:
+    """What every step of a search body reads: the request and its context.
+
+    ``filters`` holds one clause per facet with a selection (:func:`facet_filters` of
+    ``resolved``); ``audience`` (``public``/``members``) chooses the searched and
+    highlighted fields; ``synonyms`` is the thesaurus in force.
+    """
+
+    request: SearchRequest
+    taxonomy: Taxonomy
+    audience: str = "public"
+    synonyms: SynonymIndex = EMPTY
+    resolved: ResolvedFilters = field(default_factory=ResolvedFilters)
+    filters: dict[str, dict] = field(default_factory=dict)
+
+
+def plan_search(
+    request: SearchRequest,
+    taxonomy: Taxonomy,
+    audience: str = "public",
+    synonyms: SynonymIndex = EMPTY,
+) -> SearchPlan:
+    """Resolve the facet selections of ``request`` once (:func:`resolve_filters`) for
+    the steps that build its body."""
+    resolved = resolve_filters(request, taxonomy)
+    return SearchPlan(request, taxonomy, audience, synonyms, resolved, facet_filters(resolved))
+
+
+def _scored_query(plan: SearchPlan) -> dict:
+    return text_query(
+        plan.request.q,
+        text_fields(plan.audience),
+        plan.synonyms,
+        text_fields(plan.audience, SYNTAX_FIELDS),
+    )
+
+
+def text_query_step(plan: SearchPlan) -> dict:
+    """``query``: the scoring text query (:func:`text_query`)."""
+    return {"query": _scored_query(plan)}
+
+
+def scores_step(plan: SearchPlan) -> dict:
+    """``track_scores`` when there are words, so :func:`is_complete` can read the
+    best score whatever the sort."""
+    return {"track_scores": True} if plan.request.q else {}
+
+
+def filtered_query_step(plan: SearchPlan) -> dict:
+    """``query``: the text query with every facet filter applied in the query itself,
+    for searches without facet counts (exports, statistics): the same hits as
+    :func:`text_query_step` plus :func:`post_filter_step`."""
+    query = _scored_query(plan)
+    if plan.filters:
+        query = {"bool": {"must": [query], "filter": list(plan.filters.values())}}
+    return {"query": query}
+
+
+def aggregations_step(plan: SearchPlan) -> dict:
+    """``aggs``: the disjunctive facet counts (:func:`aggregations`)."""
+    return {"aggs": aggregations(plan.filters, plan.taxonomy)}
+
+
+def post_filter_step(plan: SearchPlan) -> dict:
+    """``post_filter``: the facet filters applied to hits after the counts; nothing
+    when no facet is selected."""
+    clause = post_filter(plan.filters)
+    return {"post_filter": clause} if clause else {}
+
+
+def sort_step(plan: SearchPlan) -> dict:
+    """``sort``: the request's effective sort (:func:`sort_clause`)."""
+    return {"sort": sort_clause(plan.request.effective_sort)}
+
+
+def paging_step(plan: SearchPlan) -> dict:
+    """``from`` and ``size`` of the request's page."""
+    return {"from": plan.request.offset, "size": plan.request.size}
+
+
+def batch_step(plan: SearchPlan) -> dict:
+    """``size`` alone: a walk with ``search_after`` (cursor, export) has no offset."""
+    return {"size": plan.request.size}
+
+
+def count_step(plan: SearchPlan) -> dict:
+    """``track_total_hits``: the exact total, not a lower bound past 10,000."""
+    return {"track_total_hits": True}
+
+
+def count_only_step(plan: SearchPlan) -> dict:
+    """``size: 0`` with the exact total: a search that only counts."""
+    return {"size": 0, "track_total_hits": True}
+
+
+def source_step(plan: SearchPlan) -> dict:
+    """``_source``: the fields of a result list (:data:`RESULT_SOURCE`)."""
+    return {"_source": list(RESULT_SOURCE)}
+
+
+def highlight_step(plan: SearchPlan) -> dict:
+    """``highlight`` of the matched words, when there are words."""
+    return {"highlight": highlight(plan.audience)} if plan.request.q else {}
+
+
+def spelling_step(plan: SearchPlan) -> dict:
+    """``suggest``: the spelling suggester, when there are words."""
+    return {"suggest": spelling(plan.request.q)} if plan.request.q else {}
+
+
+PAGE_STEPS = (
+    text_query_step,
+    aggregations_step,
+    sort_step,
+    paging_step,
+    count_step,
+    source_step,
+    post_filter_step,
+    highlight_step,
+    scores_step,
+    spelling_step,
+)
+"""A page of the search page and the API: hits, facet counts, highlights, spelling."""
+CORRECTED_PAGE_STEPS = tuple(step for step in PAGE_STEPS if step is not spelling_step)
+"""The same page for a corrected query (a correction is not corrected again)."""
+CURSOR_STEPS = (
+    text_query_step,
+    aggregations_step,
+    sort_step,
+    batch_step,
+    count_step,
+    source_step,
+    post_filter_step,
+    highlight_step,
+    scores_step,
+)
+"""One page of a cursor walk: a page without offset (``search_after`` moves on) and
+without spelling correction."""
+EXPORT_STEPS = (filtered_query_step, sort_step, batch_step, count_step, source_step)
+"""A batch of an export: the hits in order, no counts, highlights or spelling."""
+COUNT_STEPS = (text_query_step, post_filter_step, count_only_step)
+"""Only the total of a search (what a filter hides, for zero-result help)."""
+
+
+def compose(plan: SearchPlan, steps) -> dict:
+    """The search body made of ``steps``, in order: each step is a pure function of
+    ``plan`` returning the body keys it owns; a later step may replace an earlier
+    one's key (e.g. :func:`count_only_step` after a paging step).
+
+    Returns:
+        a new body dict, ready for ``client.search(body=…)``.
+    """
+    body: dict = {}
+    for step in steps:
+        body.update(step(plan))
+    return body
+
+
 def build_search_body(
     request: SearchRequest,
     taxonomy: Taxonomy,
     audience: str = "public",
     synonyms: SynonymIndex = EMPTY,
 ) -> tuple[dict, ResolvedFilters]:
-    """The complete search body for ``request`` and the filters it resolved to.
-
-    ``audience`` (``public``/``members``) chooses the searched and highlighted fields;
-    ``synonyms`` is the thesaurus in force.
+    """The body of one result page (:data:`PAGE_STEPS`) and the filters it resolved to.
 
     Returns:
         ``(body, resolved)``; ``body`` is ready for ``client.search(body=…)``.
     """
-    resolved = resolve_filters(request, taxonomy)
-    filters = facet_filters(resolved)
-    body: dict = {
-        "query": text_query(
-            request.q,
-            text_fields(audience),
-            synonyms,
-            text_fields(audience, SYNTAX_FIELDS),
-        ),
-        "aggs": aggregations(filters, taxonomy),
-        "sort": sort_clause(request.effective_sort),
-        "from": request.offset,
-        "size": request.size,
-        "track_total_hits": True,
-        "_source": list(RESULT_SOURCE),
-    }
-    pf = post_filter(filters)
-    if pf:
-        body["post_filter"] = pf
-    if request.q:
-        body["highlight"] = highlight(audience)
-        body["track_scores"] = True
-        body["suggest"] = spelling(request.q)
-    return body, resolved
+    plan = plan_search(request, taxonomy, audience, synonyms)
+    return compose(plan, PAGE_STEPS), plan.resolved

@@ -23,7 +23,16 @@ from registry.text import fold, normalize
 from .analysis import correction, default_decompounder
 from .facets import FACETS
 from .params import SearchParamError, SearchRequest
-from .query import build_search_body, is_complete
+from .query import (
+    CORRECTED_PAGE_STEPS,
+    COUNT_STEPS,
+    CURSOR_STEPS,
+    EXPORT_STEPS,
+    PAGE_STEPS,
+    compose,
+    is_complete,
+    plan_search,
+)
 from .results import shape_response
 from .synonyms import EMPTY, SynonymIndex
 
@@ -69,7 +78,9 @@ def search(
             portal answers 503).
     """
     alias = names.alias(audience)
-    body, resolved = build_search_body(request, taxonomy, audience, synonyms)
+    plan = plan_search(request, taxonomy, audience, synonyms)
+    resolved = plan.resolved
+    body = compose(plan, PAGE_STEPS)
     response = client.search(index=alias, body=body)
     result = shape_response(response, request, resolved, taxonomy, lang, formerly_since)
     corrected = None
@@ -79,9 +90,8 @@ def search(
             body["suggest"]["text"], response["suggest"]["words"], synonyms, known
         )
     if corrected and request.correct and not is_complete(response, request.q, synonyms):
-        fixed_body, _ = build_search_body(request.with_q(corrected), taxonomy, audience, synonyms)
-        fixed_body.pop("suggest", None)
-        fixed_body["from"] = body["from"]
+        fixed_plan = replace(plan, request=replace(request, q=corrected))
+        fixed_body = compose(fixed_plan, CORRECTED_PAGE_STEPS)
         fixed = client.search(index=alias, body=fixed_body)
         if fixed["hits"]["total"]["value"] and (
             not result["total"] or is_complete(fixed, corrected, synonyms)
@@ -114,16 +124,8 @@ def zero_result_help(
     searches: list[dict] = []
     active = [facet for facet in FACETS if request.selected(facet)]
     for facet in active:
-        body, _ = build_search_body(request.without(facet.name), taxonomy, audience, synonyms)
-        searches += [
-            {"index": alias},
-            {
-                "query": body["query"],
-                "post_filter": body.get("post_filter", {"match_all": {}}),
-                "size": 0,
-                "track_total_hits": True,
-            },
-        ]
+        plan = plan_search(request.without(facet.name), taxonomy, audience, synonyms)
+        searches += [{"index": alias}, compose(plan, COUNT_STEPS)]
     without = []
     if searches:
         responses = client.msearch(body=searches)["responses"]
@@ -315,9 +317,9 @@ def search_with_cursor(
             is gone.
     """
     alias = names.alias(audience)
-    body, resolved = build_search_body(request, taxonomy, audience, synonyms)
-    body.pop("from")
-    body.pop("suggest", None)
+    plan = plan_search(request, taxonomy, audience, synonyms)
+    resolved = plan.resolved
+    body = compose(plan, CURSOR_STEPS)
     if cursor == "start":
         pit_id = client.create_pit(index=alias, params={"keep_alive": PIT_KEEP_ALIVE})["pit_id"]
         after = None
@@ -365,13 +367,9 @@ def iter_hits(
     the result fields). Yields ``_source`` dicts.
     """
     batch = replace(request, size=EXPORT_BATCH, page=1)
-    body, _ = build_search_body(batch, taxonomy, audience, synonyms)
-    for key in ("from", "aggs", "highlight", "suggest"):
-        body.pop(key, None)
+    body = compose(plan_search(batch, taxonomy, audience, synonyms), EXPORT_STEPS)
     if fields:
         body["_source"] = fields
-    if "post_filter" in body:
-        body["query"] = {"bool": {"must": [body["query"]], "filter": [body.pop("post_filter")]}}
     pit_id = client.create_pit(index=names.alias(audience), params={"keep_alive": PIT_KEEP_ALIVE})[
         "pit_id"
     ]

@@ -2,10 +2,9 @@
 
 Everything here is a function over dicts, testable without a cluster. Which facets
 exist, their index fields, vocabularies, order and "unknown" buckets come from the
-one declaration, :data:`portal.search.facets.FACETS`; the narrowing query is made of
-the search page's own steps (:func:`~portal.search.query.resolve_filters`,
-:func:`~portal.search.query.facet_filters`, :func:`~portal.search.query.text_query`),
-so a statistics view describes exactly the result set of the same search.
+one declaration, :data:`portal.search.facets.FACETS`; the narrowing query is the
+search's own step (:func:`~portal.search.query.filtered_query_step`), so a statistics
+view describes exactly the result set of the same search.
 
 Statistics describe a *result set*: every selected filter applies to every view.
 (The search page's facet counts are disjunctive instead, DESIGN.md "Facets", because
@@ -25,14 +24,7 @@ from registry.taxonomy import Taxonomy
 
 from ..search.facets import FACETS, FACETS_BY_NAME, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
 from ..search.params import SearchRequest
-from ..search.query import (
-    SYNTAX_FIELDS,
-    ResolvedFilters,
-    facet_filters,
-    resolve_filters,
-    text_fields,
-    text_query,
-)
+from ..search.query import ResolvedFilters, filtered_query_step, plan_search
 from ..search.results import sort_facet_values
 from ..search.synonyms import EMPTY, SynonymIndex
 
@@ -85,29 +77,16 @@ def stats_query(
 ) -> tuple[dict, ResolvedFilters]:
     """The query that selects the result set of ``request`` (text and every filter).
 
-    Uses the search page's steps, with the members' searched fields and the thesaurus
-    in force (``synonyms``), so the set is the one a logged-in analyst sees on the
-    search page for the same URL.
+    Uses the search's own query step (:func:`~portal.search.query.filtered_query_step`)
+    with the members' searched fields and the thesaurus in force (``synonyms``), so
+    the set is the one a logged-in analyst sees on the search page for the same URL.
 
     Returns:
         ``(query, resolved)``: the ``query`` clause and the resolved filters (for
         notices about renamed communities).
     """
-    resolved = resolve_filters(request, taxonomy)
-    query = {
-        "bool": {
-            "must": [
-                text_query(
-                    request.q,
-                    text_fields(STATS_AUDIENCE),
-                    synonyms,
-                    text_fields(STATS_AUDIENCE, SYNTAX_FIELDS),
-                )
-            ],
-            "filter": list(facet_filters(resolved).values()),
-        }
-    }
-    return query, resolved
+    plan = plan_search(request, taxonomy, STATS_AUDIENCE, synonyms)
+    return filtered_query_step(plan)["query"], plan.resolved
 
 
 def terms_size(facet: Facet, taxonomy: Taxonomy) -> int:
