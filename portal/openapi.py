@@ -10,13 +10,7 @@ from registry.taxonomy import Taxonomy
 
 from . import schemas
 from .search.facets import FACETS
-from .search.params import (
-    LANGS,
-    MAX_AUTOCOMPLETE_CHARS,
-    MAX_Q_LENGTH,
-    MAX_RESULT_WINDOW,
-    SORTS,
-)
+from .search.params import MAX_AUTOCOMPLETE_CHARS, parameter_schema
 
 
 def _schema_name(schema) -> str:
@@ -24,42 +18,30 @@ def _schema_name(schema) -> str:
     return cls.__name__.removesuffix("View")
 
 
-def _search_parameters(taxonomy: Taxonomy) -> list[dict]:
-    params = [
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_Q_LENGTH},
-         "description": 'words (half of them must match; stopwords ignored; thesaurus synonyms '
-                        'and compound parts count), "phrase", -exclude; the last word completes '
-                        'as prefix; control characters are refused'},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)},
-         "description": "default: relevance with q, newest without; an empty value is a 400"},
-        {"name": "page", "in": "query",
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW},
-         "description": f"1-based; page × size may not pass {MAX_RESULT_WINDOW} (else 400 "
-                        "page_out_of_range): deeper results are reached with cursor"},
-        {"name": "size", "in": "query",
-         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS)},
-         "description": "labels and messages; default from Accept-Language, else nl"},
-        {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
-         "description": "false: no spelling correction of words the index does not hold"},
-    ]  # fmt: skip
-    for facet in FACETS:
-        if facet.at_least:
-            params.append(
-                {"name": facet.url_param, "in": "query",
-                 "description": "at least this evidence level; empty means any level",
-                 "schema": {"type": "string", "pattern": "^[0-5]?$"}}
-            )  # fmt: skip
-            continue
-        items: dict = {"type": "string", "minLength": 1}
-        if facet.vocabulary:
-            # every id the server accepts, historical community ids included
-            items["enum"] = [term.id for term in taxonomy.terms(facet.vocabulary)]
-        params.append(
-            {"name": facet.url_param, "in": "query", "explode": True,
-             "description": f"facet {facet.name}: repeat to OR values",
-             "schema": {"type": "array", "items": items}}
-        )  # fmt: skip
+def _wire_string(self, field, ret: dict, **kwargs) -> dict:
+    """A number documented as a string (its ``metadata`` says ``type: string``, e.g.
+    a level that may also be empty) carries its pattern, not numeric bounds."""
+    if field.metadata.get("type") == "string":
+        ret.pop("minimum", None)
+        ret.pop("maximum", None)
+    return {}
+
+
+def _search_parameters(plugin: MarshmallowPlugin, taxonomy: Taxonomy) -> list[dict]:
+    """The search's query parameters, generated from
+    :func:`~portal.search.params.parameter_schema` (the declarations of limits, sorts
+    and facets); each vocabulary facet lists the ids ``taxonomy`` accepts, historical
+    community ids included."""
+    params = plugin.converter.schema2parameters(parameter_schema(FACETS), location="query")
+    by_param = {facet.url_param: facet for facet in FACETS}
+    for param in params:
+        param.pop("required", None)
+        facet = by_param.get(param["name"])
+        if facet and not facet.at_least:
+            param["explode"] = True
+            if facet.vocabulary:
+                ids = [term.id for term in taxonomy.terms(facet.vocabulary)]
+                param["schema"]["items"]["enum"] = ids
     return params
 
 
@@ -80,13 +62,15 @@ def build_spec(taxonomy: Taxonomy) -> dict:
     Facet enums come from ``taxonomy``, so the document accepts exactly the ids the
     server accepts.
     """
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="Innovatiebieb API",
         version="1",
         openapi_version="3.0.3",
         info={"description": "Search innovations of the Dutch public-library network."},
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[plugin],
     )
+    plugin.converter.add_attribute_function(_wire_string)
     for schema in (
         schemas.SearchResultView,
         schemas.PublicInnovationView,
@@ -95,7 +79,7 @@ def build_spec(taxonomy: Taxonomy) -> dict:
     ):
         spec.components.schema(_schema_name(schema), schema=schema)
     error = _error("bad parameter")
-    search_params = _search_parameters(taxonomy)
+    search_params = _search_parameters(plugin, taxonomy)
     spec.path(
         path="/api/v1/search",
         operations={"get": {

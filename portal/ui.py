@@ -1,8 +1,8 @@
 """Template helpers: facet titles, value labels, sort names, language links, absolute
 links (:func:`public_url`).
 
-Facet titles live here (UI text, translated); which facets exist comes from
-:data:`portal.search.facets.FACETS`.
+Facet titles and sort names come with their declarations
+(:data:`portal.search.facets.FACETS`, :data:`portal.search.sorts.SORTS`).
 """
 
 from __future__ import annotations
@@ -15,17 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from .backends import backends
 from .search.facets import FACETS_BY_NAME, Facet
-
-FACET_TITLES = {
-    "priority": _l("Priority"),
-    "community": _l("Community of practice"),
-    "phase": _l("Phase"),
-    "type": _l("Innovation type"),
-    "target": _l("Target group"),
-    "evidence": _l("Evidence level"),
-    "province": _l("Province"),
-    "programme": _l("Programme"),
-}
+from .search.sorts import SORTS
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -51,13 +41,6 @@ TERM_STATUS_LABELS = {
     "retired": _l("retired"),
 }
 
-SORT_LABELS = {
-    "relevance": _l("Relevance"),
-    "newest": _l("Newest first"),
-    "title": _l("Title (A–Z)"),
-    "evidence": _l("Evidence level (high to low)"),
-}
-
 
 def _lang() -> str:
     return str(get_locale() or "nl")
@@ -79,7 +62,7 @@ def register(app: Flask) -> None:
     @app.context_processor
     def helpers():
         def facet_title(name: str) -> str:
-            return str(FACET_TITLES[name])
+            return str(FACETS_BY_NAME[name].title)
 
         def value_label(facet: Facet, value: str) -> str:
             if facet.vocabulary is None:
@@ -93,7 +76,7 @@ def register(app: Flask) -> None:
             return "" if value is None else value_label(FACETS_BY_NAME[name], value)
 
         def sort_options() -> list[tuple[str, str]]:
-            return [(key, str(label)) for key, label in SORT_LABELS.items()]
+            return [(sort.name, str(sort.label)) for sort in SORTS]
 
         def lang_switch_query(lang: str) -> str:
             # explicit, so a browser that prefers English can still choose Dutch

@@ -7,7 +7,9 @@ read this tuple, so adding a facet here adds it everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class Facet:
     Attributes:
         name: key in the API's ``facets`` object (and the URL parameter, unless
             ``param`` differs).
+        title: what the page and the statistics call the facet (English source,
+            translated with the portal's catalog).
         field: keyword/integer field in the index.
         vocabulary: taxonomy list that gives ids and labels, or None for free values.
         ordered: keep vocabulary order (phase, evidence level) instead of count, label.
@@ -26,10 +30,13 @@ class Facet:
         max_values: aggregation size for free-valued facets (vocabularies use their
             own size, so nothing is cut off silently).
         count_missing: also count records without a value, shown as
-            :data:`UNKNOWN_VALUE` (issue #3: "onbekend/unknown where that applies").
+            :data:`UNKNOWN_VALUE` ("onbekend/unknown where that applies").
+        value_range: lowest and highest value of an ordinal facet (the URL parameter
+            is validated against it).
     """
 
     name: str
+    title: object = field(compare=False)
     field: str
     vocabulary: str | None
     ordered: bool = False
@@ -38,6 +45,7 @@ class Facet:
     param: str | None = None
     max_values: int = 200
     count_missing: bool = False
+    value_range: tuple[int, int] | None = None
 
     @property
     def url_param(self) -> str:
@@ -55,22 +63,24 @@ class Facet:
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("priority", "priorities", "priorities"),
-    Facet("community", "communities", "communities"),
-    Facet("phase", "phase", "phases", ordered=True, short_labels=True),
-    Facet("type", "innovation_type", "innovation_types"),
-    Facet("target", "target_groups", "target_groups"),
+    Facet("priority", _l("Priority"), "priorities", "priorities"),
+    Facet("community", _l("Community of practice"), "communities", "communities"),
+    Facet("phase", _l("Phase"), "phase", "phases", ordered=True, short_labels=True),
+    Facet("type", _l("Innovation type"), "innovation_type", "innovation_types"),
+    Facet("target", _l("Target group"), "target_groups", "target_groups"),
     Facet(
         "evidence",
+        _l("Evidence level"),
         "evidence_level",
         "evidence_levels",
         ordered=True,
         at_least=True,
         param="evidence_min",
         count_missing=True,
+        value_range=(0, 5),
     ),
-    Facet("province", "province", "provinces"),
-    Facet("programme", "programmes", None),
+    Facet("province", _l("Province"), "province", "provinces"),
+    Facet("programme", _l("Programme"), "programmes", None),
 )
 """Every facet, in the order the search page shows them."""
 
@@ -79,4 +89,3 @@ UNKNOWN_LABEL = {"nl": "onbekend", "en": "unknown"}
 """Value and labels of the bucket for records without a value."""
 
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
-FACETS_BY_PARAM = {facet.url_param: facet for facet in FACETS}

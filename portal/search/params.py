@@ -8,50 +8,130 @@ URL with a value toggled or another page instead of concatenating strings.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from registry.errors import DomainError
 from registry.taxonomy import Taxonomy
 
-from .facets import FACETS, Facet
+from .facets import FACETS, FACETS_BY_NAME, Facet
+from .sorts import SORTS as SORT_DECLARATIONS
 
-SORTS = ("relevance", "newest", "title", "evidence")
+SORTS = tuple(sort.name for sort in SORT_DECLARATIONS)
+"""The values of ``sort`` (:data:`~.sorts.SORTS` declares each)."""
 LANGS = ("nl", "en")
 MAX_Q_LENGTH = 500
-"""Longest accepted ``q``, in characters (issue #3)."""
+"""Longest accepted ``q``, in characters."""
 MAX_AUTOCOMPLETE_CHARS = 100
 """Longest accepted ``q`` of the autocomplete API, in characters."""
 MAX_RESULT_WINDOW = 10_000
 """``index.max_result_window`` of the mapping: ``from + size`` may not pass it."""
 DEFAULT_SIZE = 20
+MIN_SIZE, MAX_SIZE = 1, 100
+"""Results per page a request may ask for (``size``)."""
+EVIDENCE_RANGE = FACETS_BY_NAME["evidence"].value_range
+"""Lowest and highest ``evidence_min``: the evidence facet's declared range."""
 
+LIMIT_PARAMS = {
+    "invalid_size": {"min": MIN_SIZE, "max": MAX_SIZE},
+    "invalid_evidence_min": {"min": EVIDENCE_RANGE[0], "max": EVIDENCE_RANGE[1]},
+    "q_too_long": {"max": MAX_Q_LENGTH},
+    "invalid_sort": {"choices": ", ".join(SORTS)},
+    "page_out_of_range": {"max": MAX_RESULT_WINDOW},
+}
+"""The limit each error code's message names, read from the constants above."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class SearchParamError(ValueError):
-    """A bad search parameter: ``code`` (machine), ``message`` (technical, English),
-    ``field`` (the parameter) and the offending ``value``; the portal shows a
-    translated message per ``code`` (:mod:`portal.errors`)."""
+class SearchParamError(DomainError, ValueError):
+    """A bad search parameter: ``code`` (machine, one of :attr:`codes`), ``message``
+    (technical, English), ``field`` (the parameter) and the offending ``value``; the
+    portal shows a translated message per ``code`` (:mod:`portal.errors`), filled
+    from ``params``: ``value``, ``field`` and the limits of this module."""
 
-    def __init__(self, code: str, message: str, field: str, value: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.field, self.value = code, message, field, value
+    codes = (
+        "invalid_page", "invalid_size", "invalid_sort", "invalid_evidence_min",
+        "q_too_long", "invalid_q", "invalid_lang", "invalid_correct", "unknown_value",
+        "page_out_of_range", "unknown_facet", "invalid_month",
+    )  # fmt: skip
 
-
-class _ScalarParams(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=MAX_Q_LENGTH))
-    sort = fields.String(load_default=None, validate=validate.OneOf(SORTS))
-    page = fields.Integer(load_default=1, strict=False, validate=validate.Range(min=1))
-    size = fields.Integer(load_default=DEFAULT_SIZE, validate=validate.Range(1, 100))
-    evidence_min = fields.Integer(load_default=None, validate=validate.Range(0, 5))
-    lang = fields.String(load_default=None, validate=validate.OneOf(LANGS))
-    correct = fields.Boolean(load_default=True)
+    def __init__(self, code: str, message: str, field: str, value: str = "", **params):
+        limits = LIMIT_PARAMS.get(code, {})
+        super().__init__(message, code, value=value, field=field, **limits, **params)
+        self.field, self.value = field, value
 
 
-_SCALARS = _ScalarParams()
+def _scalar_fields() -> dict[str, fields.Field]:
+    return {
+        "q": fields.String(
+            validate=validate.Length(max=MAX_Q_LENGTH),
+            metadata={"description": 'words (half of them must match; stopwords ignored; '
+                      'thesaurus synonyms and compound parts count), "phrase", -exclude; the '
+                      'last word completes as prefix; control characters are refused'},
+        ),
+        "sort": fields.String(
+            validate=validate.OneOf(SORTS),
+            metadata={"description": "default: relevance with q, newest without; an empty "
+                      "value is a 400"},
+        ),
+        "page": fields.Integer(
+            load_default=1,
+            strict=False,
+            validate=validate.Range(min=1),
+            metadata={"maximum": MAX_RESULT_WINDOW,
+                      "description": f"1-based; page × size may not pass {MAX_RESULT_WINDOW} "
+                      "(else 400 page_out_of_range): deeper results are reached with cursor"},
+        ),
+        "size": fields.Integer(
+            load_default=DEFAULT_SIZE, validate=validate.Range(MIN_SIZE, MAX_SIZE)
+        ),
+        "lang": fields.String(
+            validate=validate.OneOf(LANGS),
+            metadata={"description": "labels and messages; default from Accept-Language, "
+                      "else nl"},
+        ),
+        "correct": fields.Boolean(
+            load_default=True,
+            metadata={"description": "false: no spelling correction of words the index "
+                      "does not hold"},
+        ),
+    }  # fmt: skip
+
+
+def _facet_field(facet: Facet) -> fields.Field:
+    if facet.at_least:
+        low, high = facet.value_range
+        # on the wire a level or empty ("any level", the form's own choice)
+        return fields.Integer(
+            validate=validate.Range(low, high),
+            metadata={"type": "string", "pattern": f"^[{low}-{high}]?$",
+                      "description": f"at least this {facet.name} level; empty means any level"},
+        )  # fmt: skip
+    return fields.List(
+        fields.String(validate=validate.Length(min=1)),
+        metadata={"description": f"facet {facet.name}: repeat to OR values"},
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def parameter_schema(facets: tuple[Facet, ...] = FACETS, scalars_only: bool = False) -> Schema:
+    """The marshmallow schema of the search's URL parameters, made from the declarations:
+    the scalar parameters (limits of this module, :data:`SORTS`, :data:`LANGS`) and one
+    parameter per facet of ``facets`` (a list of ids; an ordinal facet's "at least"
+    level within its ``value_range``). The OpenAPI document is generated from it.
+
+    ``scalars_only`` leaves out the facet lists (:func:`parse_search_args` checks their
+    ids against the taxonomy itself).
+    """
+    declared = _scalar_fields()
+    for facet in facets:
+        if facet.at_least or not scalars_only:
+            declared[facet.url_param] = _facet_field(facet)
+    return Schema.from_dict(declared, name="SearchParams")()
 
 
 @dataclass(frozen=True)
@@ -154,39 +234,37 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     """Validate a query string (a ``MultiDict`` such as ``request.args``).
 
     Rules (DESIGN.md, HTTP contract): ``sort`` in :data:`SORTS`; ``page`` ≥ 1 and
-    ``from + size`` within :data:`MAX_RESULT_WINDOW`; ``size`` 1–100;
-    ``evidence_min`` 0–5; ``q`` at most :data:`MAX_Q_LENGTH` characters without
-    control characters; facet values must be ids of their vocabulary (historical
-    community ids included: they resolve later, with a notice).
+    ``from + size`` within :data:`MAX_RESULT_WINDOW`; ``size`` :data:`MIN_SIZE` to
+    :data:`MAX_SIZE`; ``evidence_min`` within :data:`EVIDENCE_RANGE`; ``q`` at most
+    :data:`MAX_Q_LENGTH` characters without control characters; facet values must be
+    ids of their vocabulary (historical community ids included: they resolve later,
+    with a notice).
 
     Raises:
         SearchParamError: the first bad parameter found.
     """
-    raw = {
-        name: _first(args, name)
-        for name in ("q", "sort", "page", "size", "evidence_min", "lang", "correct")
-        if _first(args, name) is not None
-    }
-    # an empty q means "everything" and an empty evidence_min "any level" (the
+    schema = parameter_schema(FACETS, scalars_only=True)
+    raw = {name: _first(args, name) for name in schema.fields if _first(args, name) is not None}
+    # an empty q means "everything" and an empty "at least" level "any level" (the
     # search form's own radio button); other empty values are mistakes
-    for name in ("q", "evidence_min"):
+    for name in ("q", *(facet.url_param for facet in FACETS if facet.at_least)):
         if raw.get(name) == "":
             del raw[name]
     try:
-        scalars = _SCALARS.load(raw)
+        scalars = schema.load(raw)
     except ValidationError as exc:
         name, messages = next(iter(exc.messages.items()))
         message = messages[0] if isinstance(messages, list) else str(messages)
         code = "q_too_long" if name == "q" else f"invalid_{name}"
         raise SearchParamError(code, f"{name}: {message}", name, str(raw.get(name, ""))) from None
-    q = scalars["q"].strip()
+    q = scalars.get("q", "").strip()
     if _CONTROL.search(q):
         raise SearchParamError("invalid_q", "q: contains control characters", "q")
     filters: dict[str, tuple[str, ...]] = {}
     for facet in FACETS:
         if facet.at_least:
-            if scalars["evidence_min"] is not None:
-                filters[facet.name] = (str(scalars["evidence_min"]),)
+            if scalars.get(facet.url_param) is not None:
+                filters[facet.name] = (str(scalars[facet.url_param]),)
             continue
         values = tuple(dict.fromkeys(v for v in args.getlist(facet.url_param) if v != ""))
         if "" in args.getlist(facet.url_param):
@@ -208,10 +286,10 @@ def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     request = SearchRequest(
         q=q,
         filters=filters,
-        sort=scalars["sort"],
+        sort=scalars.get("sort"),
         page=scalars["page"],
         size=scalars["size"],
-        lang=scalars["lang"],
+        lang=scalars.get("lang"),
         correct=scalars["correct"],
     )
     if request.offset + request.size > MAX_RESULT_WINDOW:

@@ -21,6 +21,7 @@ from registry.text import normalize, words
 from .analysis import Concept, concepts, parse_query, required_matches
 from .facets import FACETS, Facet
 from .params import SearchRequest
+from .sorts import SORTS_BY_NAME
 from .synonyms import EMPTY, SynonymIndex
 
 SYNTAX_FIELDS = (
@@ -358,15 +359,9 @@ def aggregations(filters: dict[str, dict], taxonomy: Taxonomy) -> dict:
 
 
 def sort_clause(sort: str) -> list:
-    """The sort for ``sort`` (one of :data:`~.params.SORTS`); ties broken by ``id``."""
-    tie = {"id": "asc"}
-    if sort == "newest":
-        return [{"created": {"order": "desc", "missing": "_last"}}, tie]
-    if sort == "title":
-        return [{"title_sort": "asc"}, tie]
-    if sort == "evidence":
-        return [{"evidence_level": {"order": "desc", "missing": "_last"}}, "_score", tie]
-    return ["_score", {"created": {"order": "desc", "missing": "_last"}}, tie]
+    """The sort for ``sort`` (a name of :data:`~.sorts.SORTS`); ties broken by ``id``.
+    An unknown name sorts by relevance (the parameter schema refuses it earlier)."""
+    return SORTS_BY_NAME.get(sort, SORTS_BY_NAME["relevance"]).sort_clause()
 
 
 def highlight(audience: str = "public") -> dict:

@@ -16,8 +16,7 @@ from flask import Response
 from flask_babel import gettext as _
 
 from .. import csv_writer
-from ..search.facets import FACETS
-from ..ui import FACET_TITLES
+from ..search.facets import FACETS, FACETS_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class Table:
 
 def facet_title(name: str) -> str:
     """The facet's UI title (e.g. ``"Fase"``)."""
-    return str(FACET_TITLES[name])
+    return str(FACETS_BY_NAME[name].title)
 
 
 def facet_table(name: str, items: list[dict]) -> Table:
