@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import transaction
+from .errors import DomainError
 from .models import AuditEntry, Innovation, ReviewComment, SavedSearch, User, VerificationReminder
 from .records import RECORD_FIELDS, insert, upsert
 from .schemas import InnovationSchema
@@ -38,12 +39,20 @@ VERIFY_AFTER_DAYS = 182
 """A published record is due for verification after about six months (issue #8)."""
 
 
-class EditorialError(ValueError):
-    """A workflow step that is not allowed (message for people)."""
+class EditorialError(DomainError, ValueError):
+    """A workflow step that is not allowed; ``code`` says why."""
+
+    codes = (
+        "no_record", "no_free_id", "action_not_allowed", "comment_needed",
+        "comment_too_long", "not_published", "search_name_needed", "search_too_long",
+        "no_search",
+    )  # fmt: skip
 
 
 class Forbidden(EditorialError):
     """The user may not do this to this record."""
+
+    codes = ("not_own_draft", "editors_only")
 
 
 def _jsonable(value):
@@ -73,7 +82,7 @@ def _audit(session: Session, record_id: str, actor: str, action: str, old: dict,
 def _current(session: Session, record_id: str) -> Innovation:
     record = session.get(Innovation, record_id)
     if record is None:
-        raise EditorialError(f"no innovation {record_id!r}")
+        raise EditorialError(f"no innovation {record_id!r}", "no_record", id=record_id)
     return record
 
 
@@ -156,7 +165,7 @@ def create_submission(factory: sessionmaker[Session], user_id: int, raw: dict, s
                 return record_id
         except IntegrityError:
             continue
-    raise EditorialError("no free id for this title; try again")
+    raise EditorialError("no free id for this title; try again", "no_free_id")
 
 
 def save_submission(session: Session, user: User, raw: dict, submit: bool) -> Innovation:
@@ -178,7 +187,7 @@ def save_submission(session: Session, user: User, raw: dict, submit: bool) -> In
     schema = InnovationSchema(taxonomy=load_taxonomy(session))
     record = _current(session, raw.get("id"))
     if not may_edit(user, record):
-        raise Forbidden("you may only change your own drafts")
+        raise Forbidden("you may only change your own drafts", "not_own_draft")
     status = "in_review" if submit else "draft"
     if is_editor(user) and record.status in ("published", "archived"):
         status = record.status  # an editor's fix does not unpublish
@@ -244,10 +253,15 @@ def set_status(
             (:data:`ALLOWED_MOVES`).
     """
     if not is_editor(editor):
-        raise Forbidden("only editors change the status")
+        raise Forbidden("only editors change the status", "editors_only")
     record = _current(session, record_id)
     if record.status not in ALLOWED_MOVES.get(action, ()):
-        raise EditorialError(f"a {record.status} record cannot be given the action {action}")
+        raise EditorialError(
+            f"a {record.status} record cannot be given the action {action}",
+            "action_not_allowed",
+            status=record.status,
+            action=action,
+        )
     old = _loaded(record)
     data = {**old, "status": status}
     if status == "published" and not data.get("last_verified"):
@@ -271,9 +285,13 @@ def request_changes(session: Session, editor: User, record_id: str, comment: str
     """Send a submission back to its submitter as a draft, with ``comment``."""
     comment = comment.strip()
     if not comment:
-        raise EditorialError("write what should change")
+        raise EditorialError("write what should change", "comment_needed")
     if len(comment) > MAX_COMMENT_CHARS:
-        raise EditorialError(f"a comment has at most {MAX_COMMENT_CHARS} characters")
+        raise EditorialError(
+            f"a comment has at most {MAX_COMMENT_CHARS} characters",
+            "comment_too_long",
+            max=MAX_COMMENT_CHARS,
+        )
     record = set_status(session, editor, record_id, "draft", "request_changes")
     session.add(ReviewComment(record_id=record_id, at=dt.datetime.now(dt.UTC),
                               author=editor.email, text=comment))  # fmt: skip
@@ -379,7 +397,11 @@ def confirm_verified(session: Session, record_id: str, actor: str, today: dt.dat
     """
     record = _current(session, record_id)
     if record.status != "published":
-        raise EditorialError(f"only published records are verified, not {record.status} ones")
+        raise EditorialError(
+            f"only published records are verified, not {record.status} ones",
+            "not_published",
+            status=record.status,
+        )
     old = _loaded(record)
     data = {**old, "last_verified": today}
     upsert(session, data)
@@ -391,11 +413,32 @@ def save_search(session: Session, user: User, name: str, query: str, weekly: boo
     """Save a search (its URL query string) for a member."""
     name = name.strip()[:200]
     if not name:
-        raise EditorialError("give the search a name")
+        raise EditorialError("give the search a name", "search_name_needed")
     if len(query) > 2000:
-        raise EditorialError("this search is too long to save")
+        raise EditorialError("this search is too long to save", "search_too_long")
     saved = SavedSearch(user_id=user.id, name=name, query=query, weekly=weekly,
                         created_at=dt.datetime.now(dt.UTC))  # fmt: skip
     session.add(saved)
     session.flush()
     return saved
+
+
+def saved_searches(session: Session, user: User) -> list[SavedSearch]:
+    """The saved searches of ``user``, oldest first."""
+    query = select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id)
+    return list(session.scalars(query))
+
+
+def delete_search(session: Session, user: User, search_id: str) -> None:
+    """Delete the saved search ``search_id`` (as posted: digits) of ``user``.
+
+    Raises:
+        EditorialError: ``no_search`` when ``search_id`` names no search of ``user``
+            (another member's search is as absent as a missing one).
+    """
+    found = None
+    if search_id.isdigit() and len(search_id) < 10:
+        found = session.get(SavedSearch, int(search_id))
+    if found is None or found.user_id != user.id:
+        raise EditorialError(f"no saved search {search_id[:20]!r}", "no_search")
+    session.delete(found)

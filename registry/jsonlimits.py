@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 
+from .errors import DomainError
 
-class JsonLimitError(ValueError):
-    """JSON text that is too long or nested too deeply (message for people)."""
+
+class JsonLimitError(DomainError, ValueError):
+    """JSON text that is too long or nested too deeply; ``params`` give the limit."""
+
+    codes = ("json_too_long", "json_too_deep")
 
 
 def depth(value: object) -> int:
@@ -47,11 +51,15 @@ def loads(text: str | bytes, max_chars: int, max_depth: int) -> object:
         json.JSONDecodeError: not JSON (a ``ValueError`` too).
     """
     if len(text) > max_chars:
-        raise JsonLimitError(f"longer than {max_chars} characters")
+        raise JsonLimitError(f"longer than {max_chars} characters", "json_too_long", max=max_chars)
     try:
         value = json.loads(text)
     except RecursionError:
-        raise JsonLimitError(f"nested deeper than {max_depth} levels") from None
+        raise JsonLimitError(
+            f"nested deeper than {max_depth} levels", "json_too_deep", max=max_depth
+        ) from None
     if depth(value) > max_depth:
-        raise JsonLimitError(f"nested deeper than {max_depth} levels")
+        raise JsonLimitError(
+            f"nested deeper than {max_depth} levels", "json_too_deep", max=max_depth
+        )
     return value

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .errors import DomainError
 from .models import TaxonomyEvent, TaxonomyTerm
 
 VOCABULARIES = (
@@ -48,8 +49,11 @@ class Term:
         return self.labels.get(lang) or self.labels["nl"]
 
 
-class UnknownTerm(KeyError):
-    """Raised when an id is not in the named vocabulary."""
+class UnknownTerm(DomainError, KeyError):
+    """Raised when an id is not in the named vocabulary (``params``: ``vocabulary``,
+    ``id``)."""
+
+    codes = ("unknown_term",)
 
 
 class Taxonomy:
@@ -106,7 +110,9 @@ class Taxonomy:
         try:
             return self._by_id[vocabulary][str(term_id)]
         except KeyError:
-            raise UnknownTerm(f"{vocabulary}: {term_id}") from None
+            raise UnknownTerm(
+                f"{vocabulary}: {term_id}", "unknown_term", vocabulary=vocabulary, id=term_id
+            ) from None
 
     def has(self, vocabulary: str, term_id: str) -> bool:
         """Whether ``term_id`` is a value of ``vocabulary`` (current or historical)."""

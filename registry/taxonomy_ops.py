@@ -19,16 +19,28 @@ from dataclasses import dataclass, field
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from .errors import DomainError
 from .models import Innovation, TaxonomyEvent, TaxonomyTerm
 from .records import append_change
 from .taxonomy import Taxonomy, Term, load_taxonomy
 
 OPERATIONS = ("create", "rename", "merge", "split", "retire")
+MAX_ID_CHARS = 120
+"""Longest community id."""
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class TaxonomyError(ValueError):
-    """An operation that cannot be done as asked (message is for people)."""
+class TaxonomyError(DomainError, ValueError):
+    """An operation that cannot be done as asked; ``code`` says why (``params``: the
+    ids concerned)."""
+
+    codes = (
+        "invalid_operation", "dutch_label_needed", "unknown_operation", "id_twice",
+        "result_is_source", "part_is_source", "id_too_long", "unknown_group",
+        "unknown_community", "inactive_community", "invalid_id", "former_community",
+        "community_exists", "merge_needs_sources", "split_needs_parts", "one_community",
+        "create_needs_id", "nothing_to_undo",
+    )  # fmt: skip
 
 
 @dataclass
@@ -63,35 +75,35 @@ class Operation:
             TaxonomyError: a field of the wrong type or shape.
         """
         if not isinstance(raw, dict) or not isinstance(raw.get("op"), str):
-            raise TaxonomyError("not an operation")
+            raise TaxonomyError("not an operation", "invalid_operation")
 
         def strings(value, name):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise TaxonomyError(f"{name} must be a list of ids")
+                raise TaxonomyError(f"{name} must be a list of ids", "invalid_operation")
             return list(value)
 
         def label_dict(value, name):
             if not isinstance(value, dict) or not all(
                 isinstance(v, str | None) for v in value.values()
             ):
-                raise TaxonomyError(f"{name} must map a language to a name")
+                raise TaxonomyError(f"{name} must map a language to a name", "invalid_operation")
             return dict(value)
 
         labels = raw.get("labels") or {}
         if raw["op"] == "split":
             if not isinstance(labels, dict):
-                raise TaxonomyError("labels must map a part id to its names")
+                raise TaxonomyError("labels must map a part id to its names", "invalid_operation")
             labels = {k: label_dict(v, "labels") for k, v in labels.items()}
         else:
             labels = label_dict(labels, "labels")
         target, group = raw.get("target"), raw.get("group")
         if target is not None and not isinstance(target, str):
-            raise TaxonomyError("target must be an id")
+            raise TaxonomyError("target must be an id", "invalid_operation")
         if group is not None and not isinstance(group, str):
-            raise TaxonomyError("group must be a group id")
+            raise TaxonomyError("group must be a group id", "invalid_operation")
         assignments = raw.get("assignments") or {}
         if not isinstance(assignments, dict):
-            raise TaxonomyError("assignments must map innovations to parts")
+            raise TaxonomyError("assignments must map innovations to parts", "invalid_operation")
         return cls(
             op=raw["op"],
             sources=strings(raw.get("sources", []), "sources"),
@@ -123,17 +135,13 @@ class Preview:
     counts_after: dict[str, int]
 
 
-def _term_dict(term: Term) -> dict:
-    return {
-        "position": term.position,
-        "labels": dict(term.labels),
-        "attributes": dict(term.attributes),
-    }
-
-
 def _new_term(term_id: str, position: int, labels: dict, attributes: dict) -> Term:
     if not labels.get("nl"):
-        raise TaxonomyError(f"a Dutch label is needed for the new community {term_id}")
+        raise TaxonomyError(
+            f"a Dutch label is needed for the new community {term_id}",
+            "dutch_label_needed",
+            id=term_id,
+        )
     return Term(term_id, position, {"nl": labels["nl"], "en": labels.get("en") or labels["nl"]},
                 attributes)  # fmt: skip
 
@@ -146,30 +154,44 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
             split with fewer than two parts, assignments to ids outside the split.
     """
     if op.op not in OPERATIONS:
-        raise TaxonomyError(f"unknown operation {op.op!r}")
+        raise TaxonomyError(f"unknown operation {op.op!r}", "unknown_operation", op=op.op)
     terms = {t.id: t for t in taxonomy.terms("communities")}
     if len(set(op.sources)) != len(op.sources) or len(set(op.parts)) != len(op.parts):
-        raise TaxonomyError("an id is named twice")
+        raise TaxonomyError("an id is named twice", "id_twice")
     if op.target and op.target in op.sources:
-        raise TaxonomyError("the result must differ from the communities it replaces")
+        raise TaxonomyError(
+            "the result must differ from the communities it replaces", "result_is_source"
+        )
     if set(op.parts) & set(op.sources):
-        raise TaxonomyError("a split part must differ from the community that is split")
+        raise TaxonomyError(
+            "a split part must differ from the community that is split", "part_is_source"
+        )
     for new_id in [op.target or "", *op.parts]:
-        if len(new_id) > 120:
-            raise TaxonomyError("an id has at most 120 characters")
+        if len(new_id) > MAX_ID_CHARS:
+            raise TaxonomyError(
+                f"an id has at most {MAX_ID_CHARS} characters", "id_too_long", max=MAX_ID_CHARS
+            )
     known_groups = {t.attributes.get("group") for t in terms.values()} - {None}
     if op.group is not None and op.group not in known_groups:
-        raise TaxonomyError(f"unknown group {op.group!r}")
+        raise TaxonomyError(f"unknown group {op.group!r}", "unknown_group", id=op.group)
     for source in op.sources:
         if source not in terms:
-            raise TaxonomyError(f"unknown community {source!r}")
+            raise TaxonomyError(f"unknown community {source!r}", "unknown_community", id=source)
         if terms[source].attributes.get("status", "active") != "active":
-            raise TaxonomyError(f"community {source!r} is not active (it is "
-                                f"{terms[source].attributes.get('status')})")  # fmt: skip
+            raise TaxonomyError(
+                f"community {source!r} is not active "
+                f"(it is {terms[source].attributes.get('status')})",
+                "inactive_community",
+                id=source,
+            )
     new_ids = [i for i in ([op.target] if op.target else []) + op.parts if i not in terms]
     for new_id in new_ids:
         if not SLUG.match(new_id):
-            raise TaxonomyError(f"{new_id!r} is not a valid id (lowercase, digits, hyphens)")
+            raise TaxonomyError(
+                f"{new_id!r} is not a valid id (lowercase, digits, hyphens)",
+                "invalid_id",
+                id=new_id,
+            )
     next_position = max((t.position for t in terms.values()), default=0) + 1
     source = terms[op.sources[0]] if op.sources else None
     base = dict(source.attributes) if source else {}
@@ -180,7 +202,11 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
         nonlocal next_position
         if term_id in terms:
             if terms[term_id].attributes.get("status", "active") != "active":
-                raise TaxonomyError(f"community {term_id!r} exists but is not active")
+                raise TaxonomyError(
+                    f"community {term_id!r} exists but is not active",
+                    "former_community",
+                    id=term_id,
+                )
             return
         attrs = {"status": "active", "group": group, "number": base.get("number", "")}
         out[term_id] = _new_term(term_id, next_position, labels, attrs)
@@ -192,43 +218,54 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
 
     if op.op == "create":
         if not op.target or op.sources:
-            raise TaxonomyError("create needs exactly one new id")
+            raise TaxonomyError("create needs exactly one new id", "create_needs_id")
         if op.target in terms:
-            raise TaxonomyError(f"community {op.target!r} exists already")
+            raise TaxonomyError(
+                f"community {op.target!r} exists already", "community_exists", id=op.target
+            )
         successor(op.target, op.labels)
     elif op.op == "rename":
         if len(op.sources) != 1:
-            raise TaxonomyError("rename takes one community")
+            raise TaxonomyError("rename takes one community", "one_community")
         if op.target is None:
             old = terms[op.sources[0]]
             labels = {**old.labels, **{k: v for k, v in op.labels.items() if v}}
             out[old.id] = Term(old.id, old.position, labels, dict(old.attributes))
         else:
             if op.target in terms:
-                raise TaxonomyError(f"community {op.target!r} exists already")
+                raise TaxonomyError(
+                    f"community {op.target!r} exists already", "community_exists", id=op.target
+                )
             labels = {**terms[op.sources[0]].labels, **{k: v for k, v in op.labels.items() if v}}
             successor(op.target, labels)
             retire_as(op.sources[0], status="renamed", renamed_to=op.target)
     elif op.op == "merge":
         if len(op.sources) < 2 or not op.target:
-            raise TaxonomyError("merge takes two or more communities and a target")
+            raise TaxonomyError(
+                "merge takes two or more communities and a target", "merge_needs_sources"
+            )
         successor(op.target, op.labels)
         for src in op.sources:
             retire_as(src, status="merged", merged_into=op.target)
     elif op.op == "split":
         if len(op.sources) != 1 or len(op.parts) < 2:
-            raise TaxonomyError("split takes one community and two or more parts")
+            raise TaxonomyError(
+                "split takes one community and two or more parts", "split_needs_parts"
+            )
         for part in op.parts:
             successor(part, op.labels.get(part, {}))
         bad = {p for ids in op.assignments.values() for p in ids} - set(op.parts)
         if bad:
-            raise TaxonomyError(f"assignments name ids outside the split: {sorted(bad)}")
+            raise TaxonomyError(
+                f"assignments name ids outside the split: {sorted(bad)}",
+                "invalid_operation",
+            )
         assignments = {rid: list(ids) for rid, ids in op.assignments.items() if ids}
         retire_as(op.sources[0], status="split", split_into=list(op.parts),
                   assignments=assignments)  # fmt: skip
     elif op.op == "retire":
         if len(op.sources) != 1:
-            raise TaxonomyError("retire takes one community")
+            raise TaxonomyError("retire takes one community", "one_community")
         if op.target:
             successor(op.target, op.labels)
             retire_as(op.sources[0], status="retired", retired_into=op.target)
@@ -432,7 +469,7 @@ def undo(session: Session, actor: str) -> TaxonomyEvent:
     """
     event = last_undoable(session)
     if event is None:
-        raise TaxonomyError("there is no operation to undo")
+        raise TaxonomyError("there is no operation to undo", "nothing_to_undo")
     before = load_taxonomy(session)
     restore: dict[str, Term | None] = {
         term_id: None if old is None else Term(term_id, old["position"], old["labels"],

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import jsonlimits
+from .errors import DomainError
 from .models import SynonymSet, ThesaurusEvent
 from .text import STOPWORDS, normalize, words
 
@@ -39,19 +40,23 @@ DEFAULT_THESAURUS_FILE = Path(__file__).resolve().parent.parent / "data" / "thes
 SEED_ACTOR = "seed"
 
 
-class ThesaurusError(ValueError):
+class ThesaurusError(DomainError, ValueError):
     """A thesaurus change that cannot be made.
 
-    ``code`` is one of ``invalid_kind``, ``empty_term``, ``term_too_long``,
-    ``no_words``, ``too_few_terms``, ``too_many_terms``, ``duplicate_term``,
-    ``invalid_document``, ``not_found``, ``nothing_to_undo``; ``message`` is technical
-    English (the portal shows a translated message per code); ``where`` names the set
-    (``set 3``) in an import.
+    ``code`` is one of :attr:`codes`; ``message`` is technical English (the portal
+    shows a translated message per code, :mod:`portal.errors`); ``where`` names the
+    set (``set 3``) in an import.
     """
 
+    codes = (
+        "invalid_kind", "empty_term", "term_too_long", "no_words", "too_few_terms",
+        "too_many_terms", "duplicate_term", "invalid_document", "not_found", "nothing_to_undo",
+    )  # fmt: skip
+
     def __init__(self, code: str, message: str, where: str = ""):
-        super().__init__(f"{where}: {message}" if where else message)
-        self.code, self.message, self.where = code, message, where
+        limit = {"term_too_long": MAX_TERM_LENGTH, "too_many_terms": MAX_TERMS}.get(code)
+        super().__init__(f"{where}: {message}" if where else message, code, max=limit)
+        self.message, self.where = message, where
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .errors import DomainError
 from .models import ROLES, LoginToken, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -21,31 +22,42 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
 
 
-class UserError(ValueError):
-    """A user operation that cannot be done (message is for people)."""
+class UserError(DomainError, ValueError):
+    """A user operation that cannot be done; ``code`` says why."""
+
+    codes = ("invalid_email", "password_too_short", "unknown_role", "user_exists", "no_user")
 
 
 def normalise_email(email: str) -> str:
     """Trimmed, lower-cased e-mail; raises :class:`UserError` when it has no ``@``."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
-        raise UserError(f"not an e-mail address: {email!r}")
+        raise UserError(f"not an e-mail address: {email!r}", "invalid_email", email=email)
     return email
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            "password_too_short",
+            min=MIN_PASSWORD_LENGTH,
+        )
 
 
 def create_user(session: Session, email: str, role: str, password: str) -> User:
     """Add a user; raises :class:`UserError` for a bad role, password or a taken e-mail."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise UserError(
+            f"unknown role {role!r}; one of {', '.join(ROLES)}",
+            "unknown_role",
+            role=role,
+            roles=", ".join(ROLES),
+        )
     _check_password(password)
     if session.scalar(select(User).where(User.email == email)):
-        raise UserError(f"a user {email} exists already")
+        raise UserError(f"a user {email} exists already", "user_exists", email=email)
     user = User(email=email, role=role, password_hash=generate_password_hash(password))
     session.add(user)
     session.flush()
@@ -56,14 +68,19 @@ def find_user(session: Session, email: str) -> User:
     """The user with ``email``; raises :class:`UserError` when there is none."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise UserError(f"no user {email}")
+        raise UserError(f"no user {email}", "no_user", email=email)
     return user
 
 
 def set_role(session: Session, email: str, role: str) -> User:
     """Change a user's role; raises :class:`UserError`."""
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise UserError(
+            f"unknown role {role!r}; one of {', '.join(ROLES)}",
+            "unknown_role",
+            role=role,
+            roles=", ".join(ROLES),
+        )
     user = find_user(session, email)
     user.role = role
     return user

@@ -231,6 +231,8 @@ class CursorError(SearchParamError):
     ``cursor_foreign`` (made for another audience or alias).
     """
 
+    codes = ("invalid_cursor", "cursor_expired", "cursor_foreign")
+
     def __init__(self, message: str, code: str = "invalid_cursor"):
         super().__init__(code, message, "cursor")
 

@@ -29,9 +29,8 @@ from registry.search_log import (
 )
 from registry.taxonomy import Taxonomy
 
-from ..errors import ApiError
 from ..search.facets import FACETS, FACETS_BY_NAME
-from ..search.params import SearchRequest
+from ..search.params import SearchParamError, SearchRequest
 from ..search.synonyms import EMPTY, SynonymIndex
 from .aggregations import (
     DEFAULT_CROSSTAB,
@@ -53,21 +52,18 @@ def parse_crosstab(args) -> tuple[str, str]:
     :data:`~.aggregations.DEFAULT_CROSSTAB`).
 
     Raises:
-        ApiError: 400 ``unknown_facet`` naming the bad parameter.
+        SearchParamError: ``unknown_facet`` naming the bad parameter.
     """
     chosen = []
     for param, default in zip(("rows", "columns"), DEFAULT_CROSSTAB, strict=True):
         name = args.get(param) or default
         if name not in FACETS_BY_NAME:
-            raise ApiError(
-                400,
+            raise SearchParamError(
                 "unknown_facet",
-                _(
-                    "“%(value)s” is not a facet; choose one of: %(names)s.",
-                    value=name[:50],
-                    names=", ".join(f.name for f in FACETS),
-                ),
+                f"{param}: not a facet",
                 param,
+                name[:50],
+                names=", ".join(f.name for f in FACETS),
             )
         chosen.append(name)
     return chosen[0], chosen[1]
@@ -78,7 +74,7 @@ def parse_month(args, today: dt.date) -> Month:
     the month of ``today``.
 
     Raises:
-        ApiError: 400 ``invalid_month``.
+        SearchParamError: ``invalid_month``.
     """
     text = args.get("month")
     if text is None:
@@ -86,8 +82,8 @@ def parse_month(args, today: dt.date) -> Month:
     try:
         return Month.parse(text)
     except ValueError:
-        raise ApiError(
-            400, "invalid_month", _("The month must be written as YYYY-MM."), "month"
+        raise SearchParamError(
+            "invalid_month", "month: not a month (YYYY-MM)", "month", text[:50]
         ) from None
 
 

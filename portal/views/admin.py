@@ -13,7 +13,6 @@ import json
 import re
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from registry.text import words
 
 from ..auth import requires
 from ..backends import backends
+from ..errors import domain_message
 from .common import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -43,43 +43,6 @@ MAX_OPERATION_CHARS = 200_000
 MAX_OPERATION_DEPTH = 4
 """Deepest nesting of the ``operation`` field: the preview writes at most three levels
 (operation → labels → a split part's names)."""
-
-TAXONOMY_MESSAGES = (
-    (r"unknown community '(.*)'", _l("There is no community “%(a)s”.")),
-    (r"community '(.*)' is not active .*", _l("The community “%(a)s” is no longer active.")),
-    (r"community '(.*)' exists already", _l("A community “%(a)s” exists already.")),
-    (r"community '(.*)' exists but is not active",
-     _l("“%(a)s” is a former community; choose a new id.")),
-    (r"'(.*)' is not a valid id .*",
-     _l("“%(a)s” is not a valid id: use lowercase letters, digits and hyphens.")),
-    (r"a Dutch label is needed for the new community (.*)",
-     _l("Give the new community “%(a)s” a Dutch name.")),
-    (r"merge takes two or more communities and a target",
-     _l("Choose two or more communities and the id they merge into.")),
-    (r"split takes one community and two or more parts",
-     _l("Give two or more new ids for the parts.")),
-    (r"an id is named twice", _l("An id is named twice.")),
-    (r"the result must differ from the communities it replaces",
-     _l("The result must differ from the communities it replaces.")),
-    (r"a split part must differ from the community that is split",
-     _l("A part must differ from the community that is split.")),
-    (r"an id has at most 120 characters", _l("An id has at most 120 characters.")),
-    (r"unknown group '(.*)'", _l("There is no group “%(a)s”.")),
-    (r"there is no operation to undo", _l("There is no operation to undo.")),
-    (r"the operation was damaged.*",
-     _l("The operation was damaged; start again from the preview.")),
-)  # fmt: skip
-"""Dutch/English wording for the registry's taxonomy errors (others pass as is)."""
-
-
-def taxonomy_message(exc: TaxonomyError) -> str:
-    """A taxonomy error in the admin's language."""
-    text = str(exc)
-    for pattern, template in TAXONOMY_MESSAGES:
-        match = re.fullmatch(pattern, text)
-        if match:
-            return str(template) % {"a": match.group(1) if match.groups() else ""}
-    return text
 
 
 def _overview(error: str | None = None, status: int = 200, form: dict | None = None):
@@ -130,7 +93,7 @@ def _operation_from_form(form) -> Operation:
         parts = [p.strip() for p in form.get("parts", "").split(",") if p.strip()]
         part_labels = {p: {"nl": form.get(f"label_nl_{p}", "") or p} for p in parts}
         return Operation("split", [form.get("source", "")], parts=parts, labels=part_labels)
-    raise TaxonomyError("choose an operation")
+    raise TaxonomyError("choose an operation", "unknown_operation", op=op)
 
 
 @bp.post("/communities/voorbeeld")
@@ -150,7 +113,7 @@ def preview_page():
                     text = " ".join([row.title, row.summary, row.description, *row.keywords])
                     suggestions[record_id] = suggest_parts(text, part_labels) or list(op.parts)
     except TaxonomyError as exc:
-        return _overview(taxonomy_message(exc), 400, request.form)
+        return _overview(domain_message(exc), 400, request.form)
     return render_template(
         "admin_preview.html",
         result=result,
@@ -173,7 +136,9 @@ def apply_page():
             )
         except ValueError:
             # not JSON, too long or too deeply nested: never what the preview wrote
-            raise TaxonomyError("the operation was damaged; start again from the preview") from None
+            raise TaxonomyError(
+                "the operation was damaged; start again from the preview", "invalid_operation"
+            ) from None
         op = Operation.from_dict(raw)
         if op.op == "split":
             op.assignments = {
@@ -185,7 +150,7 @@ def apply_page():
             event = apply(session, op, f"admin:{current_user.email}")
             seq = event.seq
     except TaxonomyError as exc:
-        return _overview(taxonomy_message(exc), 400)
+        return _overview(domain_message(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))
 
 
@@ -198,29 +163,8 @@ def undo_page():
             event = undo(session, f"admin:{current_user.email}")
             seq = event.seq
     except TaxonomyError as exc:
-        return _overview(taxonomy_message(exc), 400)
+        return _overview(domain_message(exc), 400)
     return redirect(url_for("admin.communities", toegepast=seq))
-
-
-THESAURUS_MESSAGES = {
-    "invalid_kind": _l("Choose equivalent terms or a broader term."),
-    "empty_term": _l("A term is empty."),
-    "term_too_long": _l("A term has at most %(max)s characters.", max=thesaurus.MAX_TERM_LENGTH),
-    "no_words": _l("A term needs a word that search can look for (not only stopwords)."),
-    "too_few_terms": _l("Give at least two equivalent terms, or a broader and a narrower term."),
-    "too_many_terms": _l("A set has at most %(max)s terms.", max=thesaurus.MAX_TERMS),
-    "duplicate_term": _l("The broader term is also among its narrower terms."),
-    "invalid_document": _l("The file is not a thesaurus export (JSON with a list “sets”)."),
-    "not_found": _l("That set does not exist (any more)."),
-    "nothing_to_undo": _l("There is no change to undo."),
-}
-"""The thesaurus errors in the admin's language, by :class:`ThesaurusError` code."""
-
-
-def thesaurus_message(exc: thesaurus.ThesaurusError) -> str:
-    """A thesaurus error in the admin's language (``set N: `` kept for imports)."""
-    text = str(THESAURUS_MESSAGES.get(exc.code, exc.message))
-    return f"{exc.where}: {text}" if exc.where else text
 
 
 def _split_terms(raw: str) -> list[str]:
@@ -301,7 +245,7 @@ def thesaurus_post():
         with transaction(backends().sessions) as session:
             seq = _thesaurus_change(session, request.form, f"admin:{current_user.email}").seq
     except thesaurus.ThesaurusError as exc:
-        return _thesaurus_page(thesaurus_message(exc), 400, request.form)
+        return _thesaurus_page(domain_message(exc), 400, request.form)
     return redirect(url_for("admin.thesaurus_page", toegepast=seq))
 
 

@@ -1,4 +1,4 @@
-"""Members submit and follow their innovations; editors review them (issue #8).
+"""Members submit and follow their innovations; editors review them.
 
 Two blueprints: ``members`` (submission form, own submissions, saved searches,
 the signed verification link) and ``editorial`` (the review queue at ``/redactie``).
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -21,6 +20,7 @@ from registry.records import record_to_dict
 
 from ..auth import requires
 from ..backends import backends
+from ..errors import domain_message
 from ..mail import VERIFY_LINK_MAX_AGE_S, unsign
 from ..submission import (
     FORM_FIELDS,
@@ -30,28 +30,6 @@ from ..submission import (
     posted_values,
     record_to_form,
 )
-
-EDITORIAL_MESSAGES = {
-    "write what should change": _l("Write what the submitter should change."),
-    "give the search a name": _l("Give the search a name."),
-    "this search is too long to save": _l("This search is too long to save."),
-    "no free id for this title; try again": _l(
-        "Many innovations with this title were sent at the same moment; send it again."
-    ),
-}
-
-
-def editorial_message(exc: Exception) -> str:
-    """A workflow error in the user's language."""
-    text = str(exc)
-    if text in EDITORIAL_MESSAGES:
-        return str(EDITORIAL_MESSAGES[text])
-    if text.startswith("a comment has at most"):
-        return str(_l("A comment has at most 5000 characters."))
-    if "cannot be given the action" in text:
-        return str(_l("This step is not possible for a record with this status."))
-    return text
-
 
 members = Blueprint("members", __name__)
 review = Blueprint("editorial", __name__, url_prefix="/redactie")
@@ -98,7 +76,7 @@ def _save(record_id: str | None):
     except editorial.Forbidden:
         abort(403)
     except editorial.EditorialError as exc:
-        errors = {"_form": [editorial_message(exc)]}
+        errors = {"_form": [domain_message(exc)]}
         return _form_page(posted_values(request.form), errors, record_id, 409)
     step = "ingediend" if submit else "opgeslagen"
     return redirect(url_for("members.my_submissions", **{step: saved_id}))
@@ -177,22 +155,20 @@ def saved_searches():
         user = _user(session)
         if request.method == "POST":
             if request.form.get("delete"):
-                raw_id = request.form["delete"]
-                found = session.get(SavedSearch, int(raw_id)) if raw_id.isdigit() and len(
-                    raw_id) < 10 else None  # fmt: skip
-                if found is None or found.user_id != user.id:
+                try:
+                    editorial.delete_search(session, user, request.form["delete"])
+                except editorial.EditorialError:
                     abort(404)
-                session.delete(found)
             else:
                 try:
                     editorial.save_search(session, user, request.form.get("name", ""),
                                           request.form.get("query", ""),
                                           bool(request.form.get("weekly")))  # fmt: skip
                 except editorial.EditorialError as exc:
-                    error = editorial_message(exc)
+                    error = domain_message(exc)
         searches = [
             {"id": s.id, "name": s.name, "query": s.query, "weekly": s.weekly}
-            for s in session.query(SavedSearch).filter_by(user_id=user.id).order_by(SavedSearch.id)
+            for s in editorial.saved_searches(session, user)
         ]
     status = 400 if error else 200
     return render_template("saved_searches.html", searches=searches, error=error), status
@@ -265,7 +241,7 @@ def act(record_id: str, action: str):
             log = editorial.audit_log(session, record_id)
         page = render_template(
             "editor_review.html", record=data, comments=comments, log=log,
-            taxonomy=backends().taxonomy(), error=editorial_message(exc),
+            taxonomy=backends().taxonomy(), error=domain_message(exc),
         )  # fmt: skip
         return page, 400
     return redirect(url_for("editorial.queue", klaar=record_id))

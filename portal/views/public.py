@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..backends import backends
 from ..discovery import json_ld, script_json
-from ..errors import PARAM_MESSAGES
+from ..errors import domain_message
 from ..exports import FEED_SIZE, atom_feed, opensearch_description
 from ..oai.repository import Repository
 from ..search import service
@@ -32,16 +32,16 @@ def search_page():
     """The search page: query box, facets with counts, results, pagination.
 
     A page past the last one shows the last page with a message instead of an
-    empty list (issue #3, "Paging").
+    empty list.
     """
-    beyond_window = False
+    beyond_window = None
     try:
         search_request, result = run_search()
     except SearchParamError as exc:
         if exc.code != "page_out_of_range":
             raise
         # past the result window: continue from the deepest page that can be shown
-        beyond_window = True
+        beyond_window = exc
         args = request.args.copy()
         args["page"] = str(MAX_RESULT_WINDOW // int(args.get("size") or DEFAULT_SIZE))
         search_request, result = run_search(parse_search_args(args, backends().taxonomy()))
@@ -53,8 +53,8 @@ def search_page():
             _("Page %(asked)s does not exist; this is the last page, %(last)d.",
               asked=asked, last=last_page)
         )  # fmt: skip
-    elif beyond_window:
-        result["notices"].append(str(PARAM_MESSAGES["page_out_of_range"]))
+    elif beyond_window is not None:
+        result["notices"].append(domain_message(beyond_window))
     return render_template(
         "search.html",
         req=search_request,
