@@ -13,9 +13,19 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from registry.editorial import MAX_COMMENT_CHARS, MAX_SEARCH_NAME_CHARS
+
 from .backends import backends
 from .search.facets import FACETS_BY_NAME, Facet
+from .search.params import MAX_Q_LENGTH
 from .search.sorts import SORTS
+
+LIMITS = {
+    "q": MAX_Q_LENGTH,
+    "comment": MAX_COMMENT_CHARS,
+    "search_name": MAX_SEARCH_NAME_CHARS,
+}
+"""Lengths the forms allow (``maxlength``), read from their declarations."""
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -113,6 +123,7 @@ def register(app: Flask) -> None:
             "lang_switch_query": lang_switch_query,
             "public_url": public_url,
             "lang": _lang(),
+            "limits": LIMITS,
         }
 
     @app.template_filter("show_value")

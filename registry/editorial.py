@@ -240,6 +240,10 @@ ALLOWED_MOVES = {
 until it is submitted)."""
 
 MAX_COMMENT_CHARS = 5000
+MAX_SEARCH_NAME_CHARS = 200
+"""Longest name of a saved search (longer names are cut)."""
+MAX_SAVED_QUERY_CHARS = 2000
+"""Longest query string a saved search keeps."""
 
 
 def set_status(
@@ -411,10 +415,10 @@ def confirm_verified(session: Session, record_id: str, actor: str, today: dt.dat
 
 def save_search(session: Session, user: User, name: str, query: str, weekly: bool) -> SavedSearch:
     """Save a search (its URL query string) for a member."""
-    name = name.strip()[:200]
+    name = name.strip()[:MAX_SEARCH_NAME_CHARS]
     if not name:
         raise EditorialError("give the search a name", "search_name_needed")
-    if len(query) > 2000:
+    if len(query) > MAX_SAVED_QUERY_CHARS:
         raise EditorialError("this search is too long to save", "search_too_long")
     saved = SavedSearch(user_id=user.id, name=name, query=query, weekly=weekly,
                         created_at=dt.datetime.now(dt.UTC))  # fmt: skip

@@ -158,6 +158,11 @@ class DeadLetter(Base):
     )
 
 
+MAX_Q_CHARS = 500
+"""Longest search text, in characters: the search log's column size, and the longest
+``q`` the portal accepts (``portal.search.params.MAX_Q_LENGTH``)."""
+
+
 class SearchLogEntry(Base):
     """One public search, for analysts: what was asked and how many hits it had.
 
@@ -168,7 +173,7 @@ class SearchLogEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    q: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    q: Mapped[str] = mapped_column(String(MAX_Q_CHARS), nullable=False, default="")
     filters: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     total: Mapped[int] = mapped_column(Integer, nullable=False)
     took_ms: Mapped[int | None] = mapped_column(Integer)

@@ -39,9 +39,6 @@ PUBLIC_FIELDS = (
 MEMBER_FIELDS = ("contact", "budget_eur", "lessons_learned")
 """Fields only logged-in members (and up) may see."""
 
-EDITOR_FIELDS = ("internal_notes",)
-"""Fields only editors see; they are in no search index."""
-
 MAX_LINE_BYTES = 1_000_000
 """Longest import line, bytes: the longest valid record (every text field at its
 schema maximum, escaped) stays well below it."""

@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .models import SearchLogEntry
-
-MAX_Q_CHARS = 500
-"""Longest stored query text (the column's size; the portal accepts no longer ``q``)."""
+from .models import MAX_Q_CHARS, SearchLogEntry
 
 
 def normalise_query(q: str) -> str:

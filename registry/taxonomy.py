@@ -202,15 +202,6 @@ class Taxonomy:
                     out.append(source)
         return out
 
-    def fingerprint(self) -> str:
-        """A stable string that changes whenever any term or link changes (for hashing)."""
-        parts = []
-        for vocab in VOCABULARIES:
-            for t in self._terms.get(vocab, []):
-                attrs = json.dumps(t.attributes, sort_keys=True)
-                parts.append(f"{vocab}|{t.id}|{t.labels['nl']}|{t.labels['en']}|{attrs}")
-        return "\n".join(parts)
-
 
 def seed_taxonomy(session: Session, doc: dict) -> int:
     """Store the vocabularies and history of ``doc`` when the registry has none yet.

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.errors import DomainError
+from registry.models import MAX_Q_CHARS
 from registry.taxonomy import Taxonomy
 
 from .facets import FACETS, FACETS_BY_NAME, Facet
@@ -24,8 +25,8 @@ from .sorts import SORTS as SORT_DECLARATIONS
 SORTS = tuple(sort.name for sort in SORT_DECLARATIONS)
 """The values of ``sort`` (:data:`~.sorts.SORTS` declares each)."""
 LANGS = ("nl", "en")
-MAX_Q_LENGTH = 500
-"""Longest accepted ``q``, in characters."""
+MAX_Q_LENGTH = MAX_Q_CHARS
+"""Longest accepted ``q``, in characters (the search log stores it whole)."""
 MAX_AUTOCOMPLETE_CHARS = 100
 """Longest accepted ``q`` of the autocomplete API, in characters."""
 MAX_RESULT_WINDOW = 10_000
