@@ -55,7 +55,7 @@ def make_client(
 class IndexNames:
     """Alias and index names for one ``INDEX_PREFIX``.
 
-    ``alias("public")`` is ``<prefix>innovations-public`` (DESIGN.md); concrete
+    ``alias("public")`` is ``<prefix>innovations-public`` (docs/architecture.md); concrete
     indices are ``<prefix>innovations-<audience>-<mapping version>-<stamp>``.
     """
 

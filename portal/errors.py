@@ -1,6 +1,6 @@
 """Typed errors and their one mapping to HTTP (JSON under ``/api/``, HTML elsewhere).
 
-Error body of the JSON API (DESIGN.md): ``{"error": {"code", "message", "field"}}``.
+Error body of the JSON API (a stable HTTP contract): ``{"error": {"code", "message", "field"}}``.
 No handler ever shows a stack trace.
 """
 

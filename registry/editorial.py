@@ -1,7 +1,7 @@
 """The editorial workflow: submissions, review, publication, audit, verification,
 saved searches.
 
-Status moves (DESIGN.md, Roles):
+Status moves (who may make them: :data:`portal.auth.ROLE_RIGHTS`):
 
 - a member saves a draft or submits it for review (``draft`` → ``in_review``); they
   edit only their own records while these are ``draft``;
@@ -35,7 +35,8 @@ from .taxonomy import load_taxonomy
 
 EDITOR_ROLES = ("editor", "admin")
 VERIFY_AFTER_DAYS = 182
-"""A published record is due for verification after about six months (issue #8)."""
+"""A published record is due for verification after about six months: submitters confirm
+their records twice a year."""
 
 
 class EditorialError(ValueError):

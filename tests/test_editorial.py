@@ -1,4 +1,4 @@
-"""The editorial workflow end to end (issue #8), against a real node and a real
+"""The editorial workflow end to end, against a real node and a real
 local SMTP server process (aiosmtpd with a Maildir handler).
 
 draft → review → change request → resubmission → publish → verification reminder →

@@ -1,4 +1,4 @@
-"""Indexer against a real node: rebuild + alias swap, sync, verify, rollback (issue #2)."""
+"""Indexer against a real node: rebuild + alias swap, sync, verify, rollback."""
 
 from __future__ import annotations
 

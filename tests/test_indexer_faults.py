@@ -1,4 +1,4 @@
-"""Fault tests of the indexer with real processes and a real node (issue #5).
+"""Fault tests of the indexer with real processes and a real node.
 
 kill -9 in the middle of a rebuild and of a sync, OpenSearch going away while
 records are edited, documents the mapping rejects, and two indexers at once.

@@ -1,4 +1,4 @@
-"""Import of JSON Lines into the registry (issue #2): validation, upsert, change feed."""
+"""Import of JSON Lines into the registry: validation, upsert, change feed."""
 
 from __future__ import annotations
 

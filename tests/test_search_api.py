@@ -1,4 +1,4 @@
-"""Public search over HTTP against the real data (issues #2 and #3).
+"""Public search over HTTP against the real data.
 
 Expected numbers are recounted from ``data/innovations.jsonl`` and
 ``data/taxonomy.json`` here, never taken from the code under test.

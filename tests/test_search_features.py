@@ -1,4 +1,4 @@
-"""Search features of issue #3 against a real node: text syntax, escaping, Dutch
+"""Search features against a real node: text syntax, escaping, Dutch
 sorting, URL round-trips, cursor paging, exports, feed, zero-result help, OpenAPI.
 
 Uses its own registry: the real data plus a few crafted records (markup in a title,

@@ -1,4 +1,4 @@
-"""Facet statistics and search analytics for analysts (issue #7), against a real node.
+"""Facet statistics and search analytics for analysts, against a real node.
 
 Every expected number is recounted here from ``data/innovations.jsonl`` and
 ``data/taxonomy.json`` (or from the search-log rows the test itself wrote), never

@@ -1,4 +1,4 @@
-"""Community operations on the real data (issue #6): merge, split, rename, retire,
+"""Community operations on the real data: merge, split, rename, retire,
 undo; facet counts, notices and old URLs compared with a recount from the data file.
 """
 

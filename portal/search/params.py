@@ -21,7 +21,7 @@ from .facets import FACETS, Facet
 SORTS = ("relevance", "newest", "title", "evidence")
 LANGS = ("nl", "en")
 MAX_Q_LENGTH = 500
-"""Longest accepted ``q``, in characters (issue #3)."""
+"""Longest accepted ``q``, in characters; longer is a 400."""
 MAX_AUTOCOMPLETE_CHARS = 100
 """Longest accepted ``q`` of the autocomplete API, in characters."""
 MAX_RESULT_WINDOW = 10_000
@@ -153,7 +153,7 @@ def _first(args, name: str):
 def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     """Validate a query string (a ``MultiDict`` such as ``request.args``).
 
-    Rules (DESIGN.md, HTTP contract): ``sort`` in :data:`SORTS`; ``page`` ≥ 1 and
+    Rules (the stable HTTP contract): ``sort`` in :data:`SORTS`; ``page`` ≥ 1 and
     ``from + size`` within :data:`MAX_RESULT_WINDOW`; ``size`` 1–100;
     ``evidence_min`` 0–5; ``q`` at most :data:`MAX_Q_LENGTH` characters without
     control characters; facet values must be ids of their vocabulary (historical

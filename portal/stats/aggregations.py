@@ -8,7 +8,7 @@ the search page's own steps (:func:`~portal.search.query.resolve_filters`,
 so a statistics view describes exactly the result set of the same search.
 
 Statistics describe a *result set*: every selected filter applies to every view.
-(The search page's facet counts are disjunctive instead, DESIGN.md "Facets", because
+(The search page's facet counts are disjunctive instead (:mod:`portal.search.query`), because
 they show what selecting another value would give.)
 
 All counts are innovations (documents). Multi-valued facets (priority, community,
@@ -48,7 +48,7 @@ VERIFIED_FIELD = "last_verified"
 
 BACKLOG_MONTHS = 6
 """A published innovation is in the verification backlog when its last verification
-is more than this many months old (or missing); DESIGN.md: submitters confirm twice
+is more than this many months old (or missing): submitters confirm their records twice
 a year."""
 BACKLOG_LIST_SIZE = 100
 """At most this many backlog innovations are listed (oldest verification first); the
@@ -266,7 +266,7 @@ def _counts(facet: Facet, agg: dict, taxonomy: Taxonomy) -> dict[str, int]:
 
 
 def ordered_values(facet: Facet, counts: dict[str, int], taxonomy: Taxonomy, lang: str) -> list:
-    """``[{"value", "label", "count"}]`` in the facet's order (DESIGN.md "Facets"):
+    """``[{"value", "label", "count"}]`` in the facet's order (as on the search page):
     ordered vocabularies keep their order ("unknown" last), others sort by count
     (high first), then label."""
     items = [

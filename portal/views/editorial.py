@@ -1,4 +1,4 @@
-"""Members submit and follow their innovations; editors review them (issue #8).
+"""Members submit and follow their innovations; editors review them.
 
 Two blueprints: ``members`` (submission form, own submissions, saved searches,
 the signed verification link) and ``editorial`` (the review queue at ``/redactie``).

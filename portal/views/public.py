@@ -32,7 +32,7 @@ def search_page():
     """The search page: query box, facets with counts, results, pagination.
 
     A page past the last one shows the last page with a message instead of an
-    empty list (issue #3, "Paging").
+    empty list.
     """
     beyond_window = False
     try:
