@@ -806,11 +806,11 @@ def test_purge_applies_the_retention_period(site, monkeypatch):
 
 
 def test_six_months_back_clamps_to_the_end_of_the_month():
-    from portal.stats.aggregations import backlog_cutoff, months_before
+    from portal.stats.aggregations import backlog_cutoff
 
-    assert months_before(dt.date(2026, 8, 31), 6) == dt.date(2026, 2, 28)
-    assert months_before(dt.date(2024, 8, 31), 6) == dt.date(2024, 2, 29)
-    assert months_before(dt.date(2026, 3, 15), 6) == dt.date(2025, 9, 15)
+    assert backlog_cutoff(dt.date(2026, 8, 31)) == dt.date(2026, 2, 28)
+    assert backlog_cutoff(dt.date(2024, 8, 31)) == dt.date(2024, 2, 29)
+    assert backlog_cutoff(dt.date(2026, 3, 15)) == dt.date(2025, 9, 15)
     for day in (dt.date(2026, 11, 29), dt.date(2027, 1, 31), dt.date(2026, 6, 30)):
         assert backlog_cutoff(day) == six_months_before(day)
 
