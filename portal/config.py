@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 
+from registry.db import database_url
 from settings import Settings
 
 
@@ -29,7 +30,7 @@ def from_settings(settings: Settings) -> dict:
         # a form stays valid as long as the session: nobody loses a long text
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "SECRET_KEY": settings.secret_key or secrets.token_hex(32),
-        "DATABASE_URL": settings.database_url or None,
+        "DATABASE_URL": database_url(settings),
         "OPENSEARCH_URL": settings.search_url,
         "INDEX_PREFIX": settings.index_prefix,
         "SEARCH_TIMEOUT_S": settings.search_timeout_s,

@@ -106,3 +106,16 @@ def test_a_command_reports_an_invalid_value_in_one_line(command, tmp_path):
     assert len(lines) == 1, done.stderr
     assert "INDEXER_POLL_SECONDS" in lines[0] or "SEARCH_TIMEOUT_S" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_the_app_factory_takes_a_settings_object_and_overrides_win(monkeypatch):
+    from portal import create_app
+
+    monkeypatch.setenv("OAI_PAGE_SIZE", "geen getal")  # not read: the settings are given
+    given = Settings(oai_page_size=7, index_prefix="x-", session_cookie_secure=False)
+    app = create_app({"TESTING": True, "INDEX_PREFIX": "y-"}, settings=given)
+    assert app.config["OAI_PAGE_SIZE"] == 7
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["INDEX_PREFIX"] == "y-"
+    with pytest.raises(SettingsError, match="OAI_PAGE_SIZE"):
+        create_app({"TESTING": True})
