@@ -16,8 +16,7 @@ from indexer.rebuild import rebuild
 from registry.db import transaction
 from registry.records import import_jsonl
 from registry.users import create_user, reset_password
-
-from .conftest import DATA_FILE, RUN_ID, make_registry
+from tests.conftest import DATA_FILE, RUN_ID, make_registry
 
 MEMBER_CANARIES = (
     "kanariecontact7x3q",

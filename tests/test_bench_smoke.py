@@ -16,8 +16,7 @@ from bench.generate import generate
 from bench.run import Config, run
 from registry.schemas import InnovationSchema
 from registry.taxonomy import Taxonomy
-
-from .conftest import RUN_ID, TAXONOMY_FILE
+from tests.conftest import RUN_ID, TAXONOMY_FILE
 
 SIZE = 300
 

@@ -24,8 +24,7 @@ from registry.db import transaction
 from registry.models import Innovation, SavedSearch
 from registry.records import import_jsonl
 from registry.users import create_user
-
-from .conftest import DATA_FILE, free_port
+from tests.conftest import DATA_FILE, free_port
 
 PASSWORD = "een-lang-wachtwoord"
 FORM = {

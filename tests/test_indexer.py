@@ -12,8 +12,7 @@ from indexer.sync import sync_all
 from registry.db import transaction
 from registry.models import Innovation
 from registry.records import delete, import_jsonl, record_to_dict, upsert
-
-from .conftest import DATA_FILE, ROOT, read_data
+from tests.conftest import DATA_FILE, ROOT, read_data
 
 
 def ids_in(client, alias: str) -> set[str]:

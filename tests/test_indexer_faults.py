@@ -23,8 +23,7 @@ from indexer.sync import sync_all
 from registry.db import transaction
 from registry.models import Change, Innovation
 from registry.records import append_change, import_jsonl
-
-from .conftest import DATA_FILE, ROOT, make_registry, read_data
+from tests.conftest import DATA_FILE, ROOT, make_registry, read_data
 
 
 def run_indexer(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

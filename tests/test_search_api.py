@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from .conftest import TAXONOMY_FILE, published_records
+from tests.conftest import TAXONOMY_FILE, published_records
 
 FIELD_OF = {
     "priority": "priorities",
@@ -262,7 +262,7 @@ def test_detail_api_shows_public_fields_and_404s_the_rest(http):
     body = response.get_json()
     assert body["title"] == record["title"]
     assert not {"contact", "budget_eur", "lessons_learned", "internal_notes"} & set(body)
-    from .conftest import read_data
+    from tests.conftest import read_data
 
     hidden = next(r for r in read_data() if r["status"] in ("draft", "in_review", "archived"))
     response = http.get(f"/api/v1/innovations/{hidden['id']}")

@@ -19,9 +19,8 @@ import pytest
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from registry.records import import_jsonl
-
-from .conftest import DATA_FILE, RUN_ID, make_registry, published_records
-from .conftest import TEST_RECORD as TEMPLATE
+from tests.conftest import DATA_FILE, RUN_ID, make_registry, published_records
+from tests.conftest import TEST_RECORD as TEMPLATE
 
 AWKWARD_PROGRAMME = 'Lezen & Schrijven / "Tel mee" + \'t Taalhuis – één'
 EXTRA = [

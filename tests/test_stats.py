@@ -22,8 +22,7 @@ from registry.db import transaction
 from registry.models import SearchLogEntry
 from registry.search_log import log_search
 from registry.users import create_user
-
-from .conftest import (
+from tests.conftest import (
     AXE,
     BROWSER_READY,
     SHOTS,
@@ -33,7 +32,7 @@ from .conftest import (
     read_data,
     serve_portal,
 )
-from .test_access import PASSWORD, browser_for
+from tests.test_access import PASSWORD, browser_for
 
 TAXONOMY = json.loads(TAXONOMY_FILE.read_text("utf-8"))
 

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from registry.taxonomy import Taxonomy, UnknownTerm
-
-from .conftest import TAXONOMY_FILE
+from tests.conftest import TAXONOMY_FILE
 
 
 @pytest.fixture(scope="module")
