@@ -35,7 +35,7 @@ from registry.models import Innovation, User
 from registry.records import import_jsonl
 from registry.users import create_user
 from tests.conftest import ROOT, RUN_ID, make_registry, serve_portal
-from tests.test_access import BASE
+from tests.portal.test_access import BASE
 
 SECRET = "hardening-test"
 PASSWORD = "een-lang-wachtwoord"

@@ -32,7 +32,7 @@ from tests.conftest import (
     read_data,
     serve_portal,
 )
-from tests.test_access import PASSWORD, browser_for
+from tests.portal.test_access import PASSWORD, browser_for
 
 TAXONOMY = json.loads(TAXONOMY_FILE.read_text("utf-8"))
 
@@ -880,7 +880,7 @@ def test_tables_shade_and_escape():
 
 # -- in a real browser ---------------------------------------------------------------
 
-"""Screenshots to be looked at (as in tests/test_browser.py)."""
+"""Screenshots to be looked at (as in tests/portal/test_browser.py)."""
 CHARTED = 10
 """Figures on the dashboard: seven facets (province has its own section), evidence per
 priority, added per quarter, provinces."""
