@@ -10,3 +10,17 @@ OpenSearch calls at once per process (:mod:`portal.breaker`), fewer than
 
 worker_class = "gthread"
 threads = 16
+
+
+def on_starting(_server):
+    """Refuse to start, in one line, when a configuration variable is invalid (rather
+    than a traceback from every worker that fails to boot)."""
+    import sys
+
+    from settings import Settings, SettingsError
+
+    try:
+        Settings.from_env()
+    except SettingsError as exc:
+        print(f"gunicorn: {exc.message}", file=sys.stderr)
+        sys.exit(1)

@@ -1,4 +1,4 @@
-"""Benchmarks at scale (issue #9): a seeded data generator and a harness that measures
+"""Benchmarks at scale: a seeded data generator and a harness that measures
 the indexer, the portal, a taxonomy merge and edit-to-searchable latency side by side
 with what OpenSearch itself does on the same machine in the same run.
 

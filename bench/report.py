@@ -1,8 +1,8 @@
 """Targets, and the results files: ``<date>-<size>.json``, ``<date>-<size>.md`` and a
 ``summary.md`` across sizes.
 
-Targets come from issue #9; the benchmark records where each stands and is never
-tuned to meet them.
+Targets are the project's goals for speed and scale (below); the benchmark records
+where each stands and is never tuned to meet them.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _rss_flat(results: dict, others: list[dict]) -> dict:
 
 
 def evaluate_targets(results: dict, others: list[dict]) -> list[dict]:
-    """Each target of issue #9 with its measured value and ``met``/``missed``/
+    """Each target with its measured value and ``met``/``missed``/
     ``not measured``; ``others`` are earlier results (for the RSS comparison)."""
     targets = []
     rebuild = results.get("rebuild")

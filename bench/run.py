@@ -1,4 +1,4 @@
-"""Run the benchmarks of issue #9 at one size and write the results.
+"""Run the benchmarks at one size and write the results.
 
 ``python -m bench.run --size 10000 [--skip-merge] [--out bench/results]``
 

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from devnode.config import cache_dir
+from settings import Settings, SettingsError
 
-DEFAULT_PORT = 5433
 DB_USER = "innovatiebieb-pg"
 SUPERUSER = "innovatiebieb"
 STARTUP_TIMEOUT = 60  # seconds
@@ -42,11 +42,10 @@ class DbError(Exception):
 def resolve_port(port: int | None) -> int:
     """Return ``port``, else ``$DEVDB_PORT``, else 5433. Raises DbError for an invalid port."""
     if port is None:
-        raw = os.environ.get("DEVDB_PORT", str(DEFAULT_PORT))
         try:
-            port = int(raw)
-        except ValueError:
-            raise DbError(f"DEVDB_PORT={raw!r} is not a port number") from None
+            port = Settings.from_env().devdb_port
+        except SettingsError as exc:
+            raise DbError(exc.message) from None
     if not 1 <= port <= 65535:
         raise DbError(f"port {port} is outside 1-65535")
     return port

@@ -3,8 +3,9 @@
 import os
 from pathlib import Path
 
+from settings import Settings, SettingsError
+
 OPENSEARCH_VERSION = "2.19.6"
-DEFAULT_PORT = 9200
 NODE_USER = "innovatiebieb-os"
 
 
@@ -12,9 +13,17 @@ class NodeError(Exception):
     """A failure whose message is meant for a person; the CLI prints it without a traceback."""
 
 
+def settings() -> Settings:
+    """The environment's settings; an invalid value raises :class:`NodeError`."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise NodeError(exc.message) from None
+
+
 def cache_dir() -> Path:
     """Return the cache directory: $INNOVATIEBIEB_CACHE, else a per-user or system default."""
-    override = os.environ.get("INNOVATIEBIEB_CACHE")
+    override = settings().cache_dir
     if override:
         # Absolute, because the OpenSearch launcher changes directory before it reads our paths.
         return Path(override).expanduser().absolute()
@@ -37,11 +46,7 @@ def node_dir(port: int) -> Path:
 def resolve_port(port: int | None) -> int:
     """Return `port`, else $OPENSEARCH_PORT, else 9200. Raises NodeError for an invalid port."""
     if port is None:
-        raw = os.environ.get("OPENSEARCH_PORT", str(DEFAULT_PORT))
-        try:
-            port = int(raw)
-        except ValueError:
-            raise NodeError(f"OPENSEARCH_PORT={raw!r} is not a port number") from None
+        port = settings().opensearch_port
     if not 1 <= port <= 65535:
         raise NodeError(f"port {port} is outside 1-65535")
     return port

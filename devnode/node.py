@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .config import NODE_USER, NodeError, node_dir, resolve_port
+from .config import NODE_USER, NodeError, node_dir, resolve_port, settings
 from .dist import fetch
 
 STARTUP_TIMEOUT = 120  # seconds
@@ -188,7 +188,7 @@ def _write_config(dist: Path, node: Path, port: int) -> None:
 
 
 def _heap() -> str:
-    heap = os.environ.get("OPENSEARCH_HEAP", "512m").strip().lower()
+    heap = settings().opensearch_heap.strip().lower()
     match = re.fullmatch(r"(\d+)([kmg])", heap)
     if not match:
         raise NodeError(f"OPENSEARCH_HEAP={heap!r} should look like 512m or 1g")

@@ -1,9 +1,9 @@
 """Command line of the indexer: ``python -m indexer sync|run|rebuild|rollback|verify|status|retry``.
 
-Configuration by environment: ``OPENSEARCH_URL``, ``DATABASE_URL``, ``INDEX_PREFIX``,
-``INDEXER_POLL_SECONDS`` (``run`` loop interval, default 0.5; on PostgreSQL ``run``
-also wakes at once on a ``NOTIFY`` from a committed change). Exit codes: 0 success,
-1 failure or drift, 2 usage.
+Configuration by environment (:class:`settings.Settings`): ``OPENSEARCH_URL``,
+``DATABASE_URL``, ``INDEX_PREFIX``, ``INDEXER_POLL_SECONDS`` (``run`` loop interval,
+default 0.5; on PostgreSQL ``run`` also wakes at once on a ``NOTIFY`` from a committed
+change). Exit codes: 0 success, 1 failure or drift, 2 usage (also an invalid variable).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import time
@@ -21,8 +20,9 @@ from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from urllib3.exceptions import LocationParseError
 
-from registry.db import error_line, make_engine, make_session_factory, unreachable
+from registry.db import database_url, error_line, make_engine, make_session_factory, unreachable
 from registry.records import CHANGES_CHANNEL
+from settings import Settings, SettingsError
 
 from .client import AUDIENCES, IndexNames, make_client, opensearch_url
 from .inspect import status, verify
@@ -60,8 +60,8 @@ def cmd_sync(client, factory, names, _args) -> int:
     return 1 if result.failed else 0
 
 
-def cmd_run(client, factory, names, _args) -> int:
-    poll = float(os.environ.get("INDEXER_POLL_SECONDS", "0.5"))
+def cmd_run(client, factory, names, args) -> int:
+    poll = args.settings.indexer_poll_seconds
     stopping = False
 
     def stop(signum, _frame):
@@ -286,9 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     # the client logs every failed request with a traceback; our messages say it once
     logging.getLogger("opensearch").setLevel(logging.ERROR)
     try:
-        names = IndexNames.from_env()
-        factory = make_session_factory(make_engine())
-        client = make_client(timeout_s=60, retries=3)
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"indexer: {exc.message}", file=sys.stderr)
+        return 2
+    args.settings = settings
+    try:
+        names = IndexNames.from_env(settings)
+        factory = make_session_factory(make_engine(database_url(settings)))
+        client = make_client(settings.search_url, timeout_s=60, retries=3)
         client.transport.get_connection()
     except (ValueError, ArgumentError, LocationParseError, NoSuchModuleError) as exc:
         print(

@@ -1,19 +1,20 @@
 """OpenSearch connection, index names and mappings, shared by indexer and portal.
 
-Configuration comes from the environment: ``OPENSEARCH_URL`` (default
-``http://127.0.0.1:9200``) and ``INDEX_PREFIX`` (default empty; tests set a fresh
-one per run so they never touch the real aliases).
+Configuration comes from :class:`settings.Settings`: ``OPENSEARCH_URL`` (default the
+local node, ``http://127.0.0.1:9200``) and ``INDEX_PREFIX`` (default empty; tests set
+a fresh one per run so they never touch the real aliases).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from opensearchpy import OpenSearch
+
+from settings import Settings
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 MAPPING_VERSION = "v2"
@@ -24,9 +25,10 @@ DECOMPOUND_FILTER = "dutch_decompound"
 AUDIENCES = ("public", "members")
 
 
-def opensearch_url() -> str:
-    """The cluster URL from ``OPENSEARCH_URL`` (default ``http://127.0.0.1:9200``)."""
-    return os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+def opensearch_url(settings: Settings | None = None) -> str:
+    """The cluster URL of ``settings`` (default :meth:`Settings.from_env`):
+    ``OPENSEARCH_URL``, else the local node on ``OPENSEARCH_PORT``."""
+    return (settings or Settings.from_env()).search_url
 
 
 def make_client(
@@ -55,16 +57,16 @@ def make_client(
 class IndexNames:
     """Alias and index names for one ``INDEX_PREFIX``.
 
-    ``alias("public")`` is ``<prefix>innovations-public`` (DESIGN.md); concrete
+    ``alias("public")`` is ``<prefix>innovations-public`` (docs/architecture.md); concrete
     indices are ``<prefix>innovations-<audience>-<mapping version>-<stamp>``.
     """
 
     prefix: str = ""
 
     @classmethod
-    def from_env(cls) -> IndexNames:
-        """Names for the ``INDEX_PREFIX`` environment variable."""
-        return cls(os.environ.get("INDEX_PREFIX", ""))
+    def from_env(cls, settings: Settings | None = None) -> IndexNames:
+        """Names for ``INDEX_PREFIX`` of ``settings`` (default :meth:`Settings.from_env`)."""
+        return cls((settings or Settings.from_env()).index_prefix)
 
     def alias(self, audience: str) -> str:
         """Alias of ``audience`` (``public`` or ``members``)."""

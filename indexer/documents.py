@@ -1,6 +1,6 @@
 """Index documents built from registry records (pure functions, no I/O).
 
-Visibility rules of DESIGN.md: the public document exists only for ``published``
+Visibility rules (docs/architecture.md, "Layers"): the public document exists only for ``published``
 records and holds only public fields; the members document exists for
 ``published`` and ``archived`` records and adds member fields. Editor-only fields
 are never copied.

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import click
 from opensearchpy import OpenSearch, helpers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,19 +87,21 @@ def _record_actions(
 
 
 def _progress_printer(total: int) -> Callable[[int], None]:
-    """A progress bar on a terminal (stderr), silence otherwise."""
+    """A progress bar (click's) on a terminal (stderr), silence otherwise; the returned
+    function takes the number of records done so far."""
     if not sys.stderr.isatty() or total == 0:
         return lambda _count: None
+    bar = click.progressbar(
+        length=total, label="  records", show_pos=True, file=sys.stderr, update_min_steps=50
+    )
+
+    done = [0]
 
     def show(count: int) -> None:
-        if count % 50 and count != total:
-            return
-        width = 30
-        filled = int(width * count / total)
-        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {count}/{total} records")
+        bar.update(count - done[0])
+        done[0] = count
         if count == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            bar.render_finish()
 
     return show
 

@@ -1,6 +1,6 @@
 """The Innovatiebieb portal: Flask app factory.
 
-``create_app()`` wires configuration (environment only, :mod:`portal.config`),
+``create_app()`` wires configuration (environment only, :class:`settings.Settings`),
 the registry, the OpenSearch client, i18n (Flask-Babel; Dutch first), error
 handlers and one blueprint per audience. Run with ``flask --app portal …`` or
 gunicorn ``'portal:create_app()'``.
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel
+
+from settings import Settings
 
 from . import config as config_module
 
@@ -27,20 +29,24 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "nl"
 
 
-def create_app(overrides: dict | None = None) -> Flask:
+def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:
     """Build the portal.
 
     Args:
-        overrides: config values that win over the environment (tests use this).
+        overrides: Flask config values that win over ``settings`` (tests use this).
+        settings: the configuration; default :meth:`Settings.from_env`.
     Returns:
         the Flask application.
+    Raises:
+        settings.SettingsError: ``settings`` is not given and a variable is invalid.
     """
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
-    app.config.update(config_module.from_env())
+    settings = settings or Settings.from_env()
+    app.config.update(config_module.from_settings(settings))
     app.config.update(overrides or {})
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)

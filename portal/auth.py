@@ -1,6 +1,6 @@
 """Login, logout, sessions and role checks (Flask-Login, Flask-WTF, Flask-Limiter).
 
-Roles come from DESIGN.md: anonymous < member < editor/analyst < admin; every
+Roles, from least to most rights: anonymous < member < editor/analyst < admin; every
 logged-in person is a member of the network and queries ``innovations-members``.
 """
 
@@ -49,7 +49,7 @@ ROLE_RIGHTS = {
     "analyst": {"member", "analyst"},
     "admin": {"member", "editor", "analyst", "admin"},
 }
-"""What each role may act as (DESIGN.md, Roles): admins may do everything."""
+"""What each role may act as admins may do everything."""
 
 LOGIN_LIMIT = "5 per minute;20 per hour"
 """Login attempts per client address (POST only)."""

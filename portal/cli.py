@@ -1,4 +1,4 @@
-"""``flask --app portal …`` commands (DESIGN.md, command-line contract).
+"""``flask --app portal …`` commands (the command-line contract in README.md, "Command line").
 
 - ``registry migrate`` — create/upgrade the schema and seed the taxonomy.
 - ``records import FILE`` — JSON Lines into the registry, one line per rejected row.

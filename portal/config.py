@@ -1,47 +1,22 @@
-"""Portal configuration from environment variables (the only configuration source).
+"""Portal configuration: Flask config values from the one :class:`settings.Settings`.
 
-| variable | default | meaning |
-| --- | --- | --- |
-| ``SECRET_KEY`` | random per process | signs sessions; set it in production |
-| ``DATABASE_URL`` | SQLite file in ``instance/`` | the registry |
-| ``OPENSEARCH_URL`` | ``http://127.0.0.1:9200`` | the search cluster |
-| ``INDEX_PREFIX`` | empty | prefix of aliases and indices |
-| ``SEARCH_TIMEOUT_S`` | ``5`` | per-request OpenSearch timeout, seconds |
-| ``SEARCH_BREAKER_S`` | ``10`` | after 3 failed or timed-out OpenSearch calls in a
-  row, answer 503 at once for this many seconds, then probe again |
-| ``SEARCH_CONCURRENCY`` | ``6`` | OpenSearch calls one portal process makes at once;
-  fewer than gunicorn's threads, so a hanging cluster never takes every thread |
-| ``SMTP_URL`` | empty | mail server, e.g. ``smtp://127.0.0.1:8025`` |
-| ``MAIL_FROM`` | ``noreply@innovatiebieb.example`` | sender of reminders and digests |
-| ``PUBLIC_BASE_URL`` | ``http://127.0.0.1:8000`` | base of every absolute link (mails, Atom
-  feed, OpenSearch description, permalinks); never the request's Host header |
-| ``TAXONOMY_CHECK_S`` | ``1`` | how often (s) a process checks for taxonomy changes |
-| ``COMMUNITY_FORMERLY_DAYS`` | ``365`` | days a merged/renamed community's facet label
-  shows "(voorheen …)" |
-| ``OAI_PAGE_SIZE`` | ``100`` | records or headers per OAI-PMH list response |
-| ``OAI_TOKEN_TTL_S`` | ``3600`` | how long an OAI-PMH resumption token stays valid, seconds |
-| ``SITEMAP_MAX_URLS`` | ``50000`` | URLs per sitemap file (the sitemaps protocol's limit);
-  more published innovations make ``/sitemap.xml`` a sitemap index |
-| ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
-  plain-HTTP development; ``make run`` sets it) |
+Every variable and its default is declared once, in :mod:`settings` (the README's
+configuration table lists them); this module only maps them to Flask's config keys and
+adds the fixed session and cookie rules.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 
-
-def _flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
+from registry.db import database_url
+from settings import Settings
 
 
-def from_env() -> dict:
-    """Flask config values read from the environment (see the module table)."""
-    secure = _flag("SESSION_COOKIE_SECURE", True)
+def from_settings(settings: Settings) -> dict:
+    """Flask config values for ``settings`` (keys are the environment variable names,
+    plus Flask's own session and cookie keys)."""
+    secure = settings.session_cookie_secure
     return {
         "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -54,21 +29,30 @@ def from_env() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # a form stays valid as long as the session: nobody loses a long text
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
-        "DATABASE_URL": os.environ.get("DATABASE_URL"),
-        "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200"),
-        "INDEX_PREFIX": os.environ.get("INDEX_PREFIX", ""),
-        "SEARCH_TIMEOUT_S": float(os.environ.get("SEARCH_TIMEOUT_S", "5")),
-        "SEARCH_BREAKER_S": float(os.environ.get("SEARCH_BREAKER_S", "10")),
-        "SEARCH_CONCURRENCY": int(os.environ.get("SEARCH_CONCURRENCY", "6")),
-        "SMTP_URL": os.environ.get("SMTP_URL", ""),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", "Innovatiebieb <noreply@innovatiebieb.example>"),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        "TAXONOMY_CHECK_S": float(os.environ.get("TAXONOMY_CHECK_S", "1")),
-        "COMMUNITY_FORMERLY_DAYS": int(os.environ.get("COMMUNITY_FORMERLY_DAYS", "365")),
-        "OAI_PAGE_SIZE": int(os.environ.get("OAI_PAGE_SIZE", "100")),
-        "OAI_TOKEN_TTL_S": int(os.environ.get("OAI_TOKEN_TTL_S", "3600")),
-        "SITEMAP_MAX_URLS": int(os.environ.get("SITEMAP_MAX_URLS", "50000")),
+        "SECRET_KEY": settings.secret_key or secrets.token_hex(32),
+        "DATABASE_URL": database_url(settings),
+        "OPENSEARCH_URL": settings.search_url,
+        "INDEX_PREFIX": settings.index_prefix,
+        "SEARCH_TIMEOUT_S": settings.search_timeout_s,
+        "SEARCH_BREAKER_S": settings.search_breaker_s,
+        "SEARCH_CONCURRENCY": settings.search_concurrency,
+        "SMTP_URL": settings.smtp_url,
+        "MAIL_FROM": settings.mail_from,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+        "TAXONOMY_CHECK_S": settings.taxonomy_check_s,
+        "COMMUNITY_FORMERLY_DAYS": settings.community_formerly_days,
+        "OAI_PAGE_SIZE": settings.oai_page_size,
+        "OAI_TOKEN_TTL_S": settings.oai_token_ttl_s,
+        "SITEMAP_MAX_URLS": settings.sitemap_max_urls,
         "BABEL_DEFAULT_LOCALE": "nl",
         "JSON_SORT_KEYS": False,
     }
+
+
+def from_env() -> dict:
+    """Flask config values read from the environment now (:meth:`Settings.from_env`).
+
+    Raises:
+        settings.SettingsError: a variable has an invalid value.
+    """
+    return from_settings(Settings.from_env())

@@ -4,7 +4,7 @@ Domain errors (:class:`registry.errors.DomainError` and its subclasses, raised b
 registry and the search) carry a code and parameters; :data:`DOMAIN_ERRORS` gives each
 class and code its HTTP status and its message for people, in nl and en.
 
-Error body of the JSON API (DESIGN.md): ``{"error": {"code", "message", "field"}}``.
+Error body of the JSON API (a stable HTTP contract): ``{"error": {"code", "message", "field"}}``.
 No handler ever shows a stack trace.
 """
 

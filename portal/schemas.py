@@ -88,7 +88,7 @@ class FilterRelaxationView(Schema):
 
 
 class SearchResultView(Schema):
-    """The answer of ``GET /api/v1/search`` (DESIGN.md, HTTP contract)."""
+    """The answer of ``GET /api/v1/search`` (the stable HTTP contract)."""
 
     total = fields.Integer()
     page = fields.Integer()

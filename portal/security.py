@@ -2,6 +2,13 @@
 
 The Content-Security-Policy allows no inline script at all (the only script is
 ``static/autocomplete.js``), and ``frame-ancestors 'none'`` forbids framing.
+
+Why not Flask-Talisman (1.1): it has no ``Cross-Origin-Opener-Policy``, so a hook of
+our own would stay anyway; it writes the session-cookie flags into the app config,
+taking them from :class:`settings.Settings`; it sends HSTS only on requests it sees as
+HTTPS (behind a TLS proxy the portal sees HTTP) where we tie it to
+``SESSION_COOKIE_SECURE``; and it adds a ``Permissions-Policy`` and overwrites headers
+a view set. The headers below are the whole rule.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ Alembic migrations in ``registry/migrations`` define the schema.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,18 +16,23 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from settings import Settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "innovatiebieb.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def database_url() -> str:
+def database_url(settings: Settings | None = None) -> str:
     """Return the configured database URL.
 
-    Returns ``DATABASE_URL`` when set, else a SQLite file ``instance/innovatiebieb.db``
-    in the project folder (the folder is created when missing).
+    Args:
+        settings: the configuration (default :meth:`Settings.from_env`).
+    Returns:
+        ``DATABASE_URL`` when set, else a SQLite file ``instance/innovatiebieb.db`` in
+        the project folder (the folder is created when missing).
     """
-    url = os.environ.get("DATABASE_URL")
+    url = (settings or Settings.from_env()).database_url
     if url:
         return url
     DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The editorial workflow: submissions, review, publication, audit, verification,
 saved searches.
 
-Status moves (DESIGN.md, Roles):
+Status moves (who may make them: :data:`portal.auth.ROLE_RIGHTS`):
 
 - a member saves a draft or submits it for review (``draft`` → ``in_review``); they
   edit only their own records while these are ``draft``;
@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from dateutil.relativedelta import relativedelta
 from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +36,16 @@ from .schemas import InnovationSchema
 from .taxonomy import load_taxonomy
 
 EDITOR_ROLES = ("editor", "admin")
-VERIFY_AFTER_DAYS = 182
-"""A published record is due for verification after about six months (issue #8)."""
+VERIFY_AFTER = relativedelta(months=6)
+"""A published record is due for verification when its last verification is more than
+six calendar months old (or missing): submitters confirm their records twice a year.
+The one rule of the editors' backlog, the reminders and the statistics' backlog."""
+
+
+def verification_cutoff(today: dt.date) -> dt.date:
+    """Verifications before this date are overdue: ``today`` minus :data:`VERIFY_AFTER`,
+    clamped to the end of a shorter month (31 August → 28 or 29 February)."""
+    return today - VERIFY_AFTER
 
 
 class EditorialError(DomainError, ValueError):
@@ -349,8 +358,9 @@ def cycle_of(day: dt.date) -> str:
 
 
 def verification_backlog(session: Session, today: dt.date) -> list[Innovation]:
-    """Published records not verified for more than :data:`VERIFY_AFTER_DAYS` days."""
-    limit = today - dt.timedelta(days=VERIFY_AFTER_DAYS)
+    """Published records last verified before :func:`verification_cutoff` (or never),
+    oldest first."""
+    limit = verification_cutoff(today)
     return list(
         session.scalars(
             select(Innovation)

@@ -166,7 +166,7 @@ MAX_Q_CHARS = 500
 class SearchLogEntry(Base):
     """One public search, for analysts: what was asked and how many hits it had.
 
-    No personal data: no user, no IP address, no session (issue #7).
+    No personal data: no user, no IP address, no session.
     """
 
     __tablename__ = "search_log"
@@ -297,4 +297,4 @@ class ThesaurusEvent(Base):
 
 
 ROLES = ("member", "editor", "analyst", "admin")
-"""Roles of DESIGN.md, from least to most rights (anonymous has no row)."""
+"""Roles, from least to most rights (anonymous has no row)."""

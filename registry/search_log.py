@@ -1,4 +1,4 @@
-"""The search log: public searches recorded for analysts (issue #7, "Search analytics").
+"""The search log: public searches recorded for analysts (search analytics).
 
 One :class:`~registry.models.SearchLogEntry` per public search holds the query text,
 the facet selection, the number of hits, the time and the duration; no user, no IP

@@ -131,7 +131,7 @@ class Taxonomy:
         """Current community ids for a (possibly historical) community id.
 
         Follows ``merged_into``/``renamed_to``/``split_into``/``retired_into`` links
-        through chains such as rename-after-merge (DESIGN.md, taxonomy operations). A
+        through chains such as rename-after-merge (see :mod:`registry.taxonomy_ops`). A
         split community sends ``record_id`` where the administrator assigned it
         (``assignments``), else to every part. A retired community without successor
         resolves to ``[]``; an unknown id raises :class:`UnknownTerm`.
@@ -188,7 +188,7 @@ class Taxonomy:
         """Ids that were merged or renamed into ``term_id`` on or after ``since``.
 
         Read from the history (undone operations excluded); feeds the "(voorheen …)"
-        facet label of DESIGN.md for a configurable period.
+        facet label for ``COMMUNITY_FORMERLY_DAYS``.
         """
         out: list[str] = []
         for entry in self.history:

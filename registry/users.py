@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,11 +30,21 @@ class UserError(DomainError, ValueError):
 
 
 def normalise_email(email: str) -> str:
-    """Trimmed, lower-cased e-mail; raises :class:`UserError` when it has no ``@``."""
+    """Trimmed, lower-cased e-mail address.
+
+    The syntax is checked by ``email-validator`` (RFC 5322/6531, a domain with a dot),
+    without a DNS look-up: accounts are created offline.
+
+    Raises:
+        UserError: not the syntax of an e-mail address, or over 320 characters.
+    """
     email = email.strip().lower()
-    if "@" not in email or len(email) > 320:
+    if len(email) > 320:
         raise UserError(f"not an e-mail address: {email!r}", "invalid_email", email=email)
-    return email
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise UserError(f"not an e-mail address: {email!r}", "invalid_email", email=email) from None
 
 
 def _check_password(password: str) -> None:

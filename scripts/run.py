@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from settings import Settings, SettingsError
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
@@ -49,8 +51,9 @@ def port_free(port: int) -> bool:
 def secret_key() -> str:
     """A stable SECRET_KEY for this clone (instance/secret_key), so sessions survive
     restarts and every gunicorn worker signs alike; the environment wins."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+    configured = Settings.from_env().secret_key
+    if configured:
+        return configured
     path = ROOT / "instance" / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,12 +74,16 @@ def registry_is_empty() -> bool:
 
 
 def main() -> int:
-    port = int(os.environ.get("PORT", "8000"))
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        fail(exc.message)
+    port = settings.port
     if not port_free(port):
         fail(f"port {port} on 127.0.0.1 is in use; choose another with PORT=8080 make run")
     started_node = False
     try:
-        if not os.environ.get("OPENSEARCH_URL"):
+        if not settings.opensearch_url:
             from devnode import NodeError, ensure_node
 
             say("OpenSearch: starting a local node (a first run downloads it via Maven)")

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from indexer.client import IndexNames, make_client
-from registry.db import prepare
+from registry.db import make_engine, make_session_factory, prepare
 from registry.records import import_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,11 +152,13 @@ class PostgresServer:
             dbname=u.database or "postgres", autocommit=True,
         )  # fmt: skip
 
-    def new_database(self) -> str:
-        """Create an empty database; returns its SQLAlchemy URL."""
+    def new_database(self, template: str | None = None) -> str:
+        """Create a database, empty or a copy of the database ``template`` (which must
+        have no open connection); returns its SQLAlchemy URL."""
         name = f"t{RUN_ID}_{len(self.created)}_{uuid.uuid4().hex[:6]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         self.created.append(name)
         return self.url.set(database=name).render_as_string(hide_password=False)
 
@@ -216,12 +218,47 @@ def database(request) -> Database:
     return Database(name, request.getfixturevalue("postgres_server"))
 
 
+_PREPARED: dict[str, str] = {}
+"""A prepared registry per database kind (SQLite file or PostgreSQL database name),
+built once per run and copied for every test."""
+
+
+def _prepared_template(tmp_path: Path, database: Database) -> str:
+    """The migrated, seeded registry that new registries copy; made on first use."""
+    key = "sqlite" if database.server is None else str(database.server.url)
+    if key not in _PREPARED:
+        folder = tmp_path.parent / f"registry-template-{RUN_ID}"
+        folder.mkdir(exist_ok=True)
+        url = database.new_url(folder)
+        factory, _seeded = prepare(url, TAXONOMY_FILE)
+        engine = factory.kw["bind"]
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        from sqlalchemy import make_url
+
+        location = make_url(url).database
+        _PREPARED[key] = location
+    return _PREPARED[key]
+
+
 def make_registry(tmp_path: Path, database: Database = SQLITE):
     """A migrated, taxonomy-seeded registry (SQLite file in ``tmp_path`` or a fresh
-    PostgreSQL database); returns (url, factory)."""
-    url = database.new_url(tmp_path)
-    factory, _seeded = prepare(url, TAXONOMY_FILE)
-    return url, factory
+    PostgreSQL database); returns (url, factory).
+
+    Migrating and seeding take seconds, so each run does it once per database kind and
+    every registry starts as a copy of that one (a file copy on SQLite, ``CREATE
+    DATABASE … TEMPLATE`` on PostgreSQL): the same schema and seed, faster.
+    """
+    template = _prepared_template(tmp_path, database)
+    if database.server is None:
+        target = tmp_path / "registry.db"
+        shutil.copyfile(template, target)
+        url = f"sqlite:///{target}"
+    else:
+        url = database.server.new_database(template=template)
+    return url, make_session_factory(make_engine(url))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The one declaration of every facet (DESIGN.md, "Facets").
+"""The one declaration of every facet (see docs/architecture.md, "A search request").
 
 Each :class:`Facet` names its URL parameter, its index field, its vocabulary and its
 ordering; the query builder, the response shaper, the HTML page and the JSON API all
@@ -30,7 +30,7 @@ class Facet:
         max_values: aggregation size for free-valued facets (vocabularies use their
             own size, so nothing is cut off silently).
         count_missing: also count records without a value, shown as
-            :data:`UNKNOWN_VALUE` ("onbekend/unknown where that applies").
+            :data:`UNKNOWN_VALUE` ("onbekend"/"unknown" where that applies).
         value_range: lowest and highest value of an ordinal facet (the URL parameter
             is validated against it).
     """

@@ -234,7 +234,7 @@ def _first(args, name: str):
 def parse_search_args(args, taxonomy: Taxonomy) -> SearchRequest:
     """Validate a query string (a ``MultiDict`` such as ``request.args``).
 
-    Rules (DESIGN.md, HTTP contract): ``sort`` in :data:`SORTS`; ``page`` ≥ 1 and
+    Rules (the stable HTTP contract): ``sort`` in :data:`SORTS`; ``page`` ≥ 1 and
     ``from + size`` within :data:`MAX_RESULT_WINDOW`; ``size`` :data:`MIN_SIZE` to
     :data:`MAX_SIZE`; ``evidence_min`` within :data:`EVIDENCE_RANGE`; ``q`` at most
     :data:`MAX_Q_LENGTH` characters without control characters; facet values must be

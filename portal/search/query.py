@@ -91,8 +91,8 @@ class ResolvedFilters:
 def resolve_filters(request: SearchRequest, taxonomy: Taxonomy) -> ResolvedFilters:
     """Map URL facet values to index values.
 
-    Communities: a merged, renamed or split id resolves to its successor(s) (DESIGN.md,
-    "Community facet values always show the current taxonomy"); the index holds only
+    Communities: a merged, renamed or split id resolves to its successor(s) (community
+    facet values always show the current taxonomy); the index holds only
     current ids.
     """
     resolved = ResolvedFilters()
@@ -341,7 +341,7 @@ def aggregations(filters: dict[str, dict], taxonomy: Taxonomy) -> dict:
     """One filtered aggregation per facet: disjunctive faceting.
 
     Each facet's counts apply every *other* facet's filter but not its own
-    (DESIGN.md, "Facets"), so selecting a value never zeroes its siblings. The terms
+    (disjunctive faceting), so selecting a value never zeroes its siblings. The terms
     size follows the vocabulary (no silent cut at the default 10).
     """
     aggs = {}

@@ -1,4 +1,4 @@
-"""Shape an OpenSearch response into the API's result (DESIGN.md, HTTP contract).
+"""Shape an OpenSearch response into the API's result (the stable HTTP contract).
 
 Adds taxonomy labels in the requested language and ``selected`` flags, keeps
 selected values visible at count 0, and orders facet values (vocabulary order for
@@ -39,7 +39,7 @@ def shape_facet(
         lang: ``nl`` or ``en`` for labels.
         missing: records without a value; shown last as :data:`UNKNOWN_VALUE` if > 0.
         formerly_since: a date; community labels then add "(voorheen …)" for ids
-            merged or renamed into them since that date (DESIGN.md).
+            merged or renamed into them since that date.
     """
     counts = {str(b["key"]): b["doc_count"] for b in buckets}
     for value in selected:
@@ -68,7 +68,8 @@ def shape_facet(
 
 
 def sort_facet_values(facet: Facet, values: list[dict], taxonomy: Taxonomy) -> list[dict]:
-    """Order facet values in place and return them (DESIGN.md, "Facets").
+    """Order facet values in place and return them (ordered vocabularies keep
+    their order).
 
     Ordered vocabularies (phase, evidence level) keep the vocabulary's order, with
     values outside it (such as "unknown") last; other facets sort by count (high

@@ -1,6 +1,6 @@
 """Run searches and look-ups against the alias of the caller's audience.
 
-Anonymous callers only ever reach ``innovations-public`` (DESIGN.md): restricted
+Anonymous callers only ever reach ``innovations-public`` (docs/architecture.md): restricted
 values cannot leak because that index does not hold them. Every function here
 takes the audience explicitly; the views decide it.
 """

@@ -1,4 +1,4 @@
-"""Facet statistics and search analytics for analysts (issue #7).
+"""Facet statistics and search analytics for analysts.
 
 - :mod:`.aggregations` — pure builders of the one aggregation request and shapers of
   its response, driven by :data:`portal.search.facets.FACETS`.

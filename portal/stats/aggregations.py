@@ -7,7 +7,7 @@ search's own step (:func:`~portal.search.query.filtered_query_step`), so a stati
 view describes exactly the result set of the same search.
 
 Statistics describe a *result set*: every selected filter applies to every view.
-(The search page's facet counts are disjunctive instead, DESIGN.md "Facets", because
+(The search page's facet counts are disjunctive instead (:mod:`portal.search.query`), because
 they show what selecting another value would give.)
 
 All counts are innovations (documents). Multi-valued facets (priority, community,
@@ -17,9 +17,9 @@ their counts can add up to more than the total.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
+from registry.editorial import VERIFY_AFTER, verification_cutoff
 from registry.taxonomy import Taxonomy
 
 from ..search.facets import FACETS, FACETS_BY_NAME, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
@@ -38,10 +38,8 @@ STATUS_FIELD = "status"
 CREATED_FIELD = "created"
 VERIFIED_FIELD = "last_verified"
 
-BACKLOG_MONTHS = 6
-"""A published innovation is in the verification backlog when its last verification
-is more than this many months old (or missing); DESIGN.md: submitters confirm twice
-a year."""
+BACKLOG_MONTHS = VERIFY_AFTER.months
+"""Months of :data:`registry.editorial.VERIFY_AFTER`, shown with the backlog."""
 BACKLOG_LIST_SIZE = 100
 """At most this many backlog innovations are listed (oldest verification first); the
 count is always complete. 100 is OpenSearch's ``max_inner_result_window``."""
@@ -58,18 +56,10 @@ DEFAULT_CROSSTAB = ("priority", "phase")
 # -- building ------------------------------------------------------------------------
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months earlier, clamped to the month's end
-    (31 August minus six months is 28 or 29 February)."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month0 = divmod(index, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(day.day, last))
-
-
 def backlog_cutoff(today: dt.date) -> dt.date:
-    """Verifications before this date are overdue: ``today`` minus :data:`BACKLOG_MONTHS`."""
-    return months_before(today, BACKLOG_MONTHS)
+    """Verifications before this date are overdue (the editors' rule,
+    :func:`registry.editorial.verification_cutoff`)."""
+    return verification_cutoff(today)
 
 
 def stats_query(
@@ -245,7 +235,7 @@ def _counts(facet: Facet, agg: dict, taxonomy: Taxonomy) -> dict[str, int]:
 
 
 def ordered_values(facet: Facet, counts: dict[str, int], taxonomy: Taxonomy, lang: str) -> list:
-    """``[{"value", "label", "count"}]`` in the facet's order (DESIGN.md "Facets"):
+    """``[{"value", "label", "count"}]`` in the facet's order (as on the search page):
     ordered vocabularies keep their order ("unknown" last), others sort by count
     (high first), then label."""
     items = [

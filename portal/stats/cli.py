@@ -6,33 +6,26 @@ command daily (cron, a systemd timer) so no search is kept longer than that.
 
 from __future__ import annotations
 
-import os
-
 import click
 from flask.cli import AppGroup
 
 from registry.db import transaction
 from registry.search_log import purge_search_log
+from settings import Settings
 
 from ..backends import backends
-
-DEFAULT_RETENTION_DAYS = 365
 
 stats_cli = AppGroup("stats", help="Statistics and search analytics.")
 
 
 def retention_days() -> int:
-    """``SEARCH_LOG_RETENTION_DAYS`` as a whole number of days ≥ 0 (default 365).
+    """``SEARCH_LOG_RETENTION_DAYS`` as read now: whole days ≥ 0 (default 365).
 
     Raises:
-        click.UsageError: the variable is set but not such a number.
+        settings.SettingsError: the variable is set but not such a number (a
+            :class:`click.ClickException`: one line, exit 1).
     """
-    raw = os.environ.get("SEARCH_LOG_RETENTION_DAYS", "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    if not raw.isdigit():
-        raise click.UsageError(f"SEARCH_LOG_RETENTION_DAYS must be a number of days, not {raw!r}")
-    return int(raw)
+    return Settings.from_env().search_log_retention_days
 
 
 @stats_cli.command("purge-search-log")

@@ -169,7 +169,7 @@ def _usage_label(facet, value: str, taxonomy: Taxonomy, lang: str) -> str:
 def record_public_search(
     factory: sessionmaker[Session], request: SearchRequest, total: int, took_ms: int | None
 ) -> None:
-    """Write one anonymous search to the search log (issue #7, "Search analytics").
+    """Write one anonymous search to the search log (:mod:`registry.search_log`).
 
     Records query text, facet selection, hit count, duration (ms) and time; nothing
     about the person. Needs no request context (it runs after the response was

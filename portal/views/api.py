@@ -1,4 +1,4 @@
-"""JSON API ``/api/v1`` (DESIGN.md, HTTP contract, plus cursor paging, export and
+"""JSON API ``/api/v1`` (the stable HTTP contract, plus cursor paging, export and
 autocomplete as extensions)."""
 
 from __future__ import annotations

@@ -16,12 +16,14 @@ from ..search.params import SearchRequest, parse_search_args
 from ..stats.service import record_public_search
 
 LOGGED_ENDPOINTS = ("public.search_page", "api.search")
-"""Searches recorded for analytics (issue #7): the search page and the search API."""
+"""Searches recorded for analytics (:mod:`registry.search_log`): the search page and
+the search API."""
 
 
 def audience() -> str:
     """The alias the caller may search: ``members`` for anyone logged in (every role
-    is a member of the network), ``public`` for anonymous visitors (DESIGN.md)."""
+    is a member of the network), ``public`` for anonymous visitors
+    (docs/architecture.md, "Layers")."""
     return "members" if current_user.is_authenticated else "public"
 
 

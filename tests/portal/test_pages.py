@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import published_records
+from tests.conftest import published_records
 
 
 def test_search_page_shows_total_and_facet_counts(http):
@@ -52,7 +52,7 @@ def test_detail_page_escapes_and_labels(http):
 
 
 def test_unknown_and_unpublished_detail_pages_are_friendly_404s(http):
-    from .conftest import read_data
+    from tests.conftest import read_data
 
     draft = next(r for r in read_data() if r["status"] == "draft")
     for path in ("/innovaties/bestaat-niet", f"/innovaties/{draft['id']}"):

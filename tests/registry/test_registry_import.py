@@ -1,4 +1,4 @@
-"""Import of JSON Lines into the registry (issue #2): validation, upsert, change feed."""
+"""Import of JSON Lines into the registry: validation, upsert, change feed."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from registry.models import Change, Innovation
 from registry.records import import_jsonl
-
-from .conftest import DATA_FILE, ROOT, read_data
+from tests.conftest import DATA_FILE, ROOT, read_data
 
 
 def count(factory, model) -> int:

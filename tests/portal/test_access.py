@@ -1,4 +1,4 @@
-"""Members, roles and restricted fields (issue #4), against a real node.
+"""Members, roles and restricted fields, against a real node.
 
 Canary records carry unique strings in member-only and editor-only fields and in
 records that are not published; every public route is then searched for them.
@@ -16,8 +16,7 @@ from indexer.rebuild import rebuild
 from registry.db import transaction
 from registry.records import import_jsonl
 from registry.users import create_user, reset_password
-
-from .conftest import DATA_FILE, RUN_ID, make_registry
+from tests.conftest import DATA_FILE, RUN_ID, make_registry
 
 MEMBER_CANARIES = (
     "kanariecontact7x3q",
@@ -228,7 +227,7 @@ MATRIX = {
     ("GET", "/login"): dict.fromkeys(("anonymous", *ROLES), 200),
     ("POST", "/logout"): dict.fromkeys(("anonymous", *ROLES), 302),
     ("GET", "/static/style.css"): dict.fromkeys(("anonymous", *ROLES), 200),
-    # administrators re-map communities (issue #6); empty POSTs are refused with 400
+    # administrators re-map communities; empty POSTs are refused with 400
     ("GET", "/beheer/communities"): {"anonymous": 302, **dict.fromkeys(ROLES[:3], 403),
                                      "admin": 200},
     ("POST", "/beheer/communities/voorbeeld"): {"anonymous": 302,
@@ -244,7 +243,7 @@ MATRIX = {
                                     "admin": 400},
     ("GET", "/beheer/thesaurus/export"): {"anonymous": 302, **dict.fromkeys(ROLES[:3], 403),
                                           "admin": 200},
-    # members submit (issue #8)
+    # members submit
     ("GET", "/innovaties/nieuw"): {"anonymous": 302, **dict.fromkeys(ROLES, 200)},
     ("GET", "/innovaties/kanarie-gepubliceerd/bewerken"): {
         "anonymous": 302, "member": 403, "editor": 200, "analyst": 403, "admin": 200},
@@ -256,7 +255,7 @@ MATRIX = {
     ("GET", "/innovaties/kanarie-gepubliceerd/controleren/vals"): dict.fromkeys(
         ("anonymous", *ROLES), 400),
     ("GET", "/zoekopdrachten/afmelden/vals"): dict.fromkeys(("anonymous", *ROLES), 400),
-    # editors review (issue #8)
+    # editors review
     ("GET", "/redactie"): {"anonymous": 302, "member": 403, "editor": 200, "analyst": 403,
                            "admin": 200},
     ("GET", "/redactie/kanarie-gepubliceerd"): {"anonymous": 302, "member": 403, "editor": 200,

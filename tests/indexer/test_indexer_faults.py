@@ -1,4 +1,4 @@
-"""Fault tests of the indexer with real processes and a real node (issue #5).
+"""Fault tests of the indexer with real processes and a real node.
 
 kill -9 in the middle of a rebuild and of a sync, OpenSearch going away while
 records are edited, documents the mapping rejects, and two indexers at once.
@@ -23,8 +23,7 @@ from indexer.sync import sync_all
 from registry.db import transaction
 from registry.models import Change, Innovation
 from registry.records import append_change, import_jsonl
-
-from .conftest import DATA_FILE, ROOT, make_registry, read_data
+from tests.conftest import DATA_FILE, ROOT, make_registry, read_data
 
 
 def run_indexer(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

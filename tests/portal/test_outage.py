@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import serve_portal
+from tests.conftest import serve_portal
 
 TIMEOUT_S = 2
 

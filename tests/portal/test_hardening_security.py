@@ -34,9 +34,8 @@ from registry.db import transaction
 from registry.models import Innovation, User
 from registry.records import import_jsonl
 from registry.users import create_user
-
-from .conftest import ROOT, RUN_ID, make_registry, serve_portal
-from .test_access import BASE
+from tests.conftest import ROOT, RUN_ID, make_registry, serve_portal
+from tests.portal.test_access import BASE
 
 SECRET = "hardening-test"
 PASSWORD = "een-lang-wachtwoord"

@@ -7,7 +7,7 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-from .conftest import TAXONOMY_FILE, published_records
+from tests.conftest import TAXONOMY_FILE, published_records
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .conftest import ROOT, RUN_ID, free_port, make_registry
+from tests.conftest import ROOT, RUN_ID, free_port, make_registry
 
 
 class Output:

@@ -1,4 +1,4 @@
-"""Community operations on the real data (issue #6): merge, split, rename, retire,
+"""Community operations on the real data: merge, split, rename, retire,
 undo; facet counts, notices and old URLs compared with a recount from the data file.
 """
 
@@ -22,8 +22,7 @@ from registry.db import make_session_factory, transaction
 from registry.models import Change, Innovation
 from registry.records import import_jsonl
 from registry.taxonomy_ops import Operation, TaxonomyError, apply, preview, undo
-
-from .conftest import DATA_FILE, ROOT, TAXONOMY_FILE, published_records, read_data
+from tests.conftest import DATA_FILE, ROOT, TAXONOMY_FILE, published_records, read_data
 
 SEED = {t["id"]: t for t in json.loads(TAXONOMY_FILE.read_text("utf-8"))["communities"]}
 

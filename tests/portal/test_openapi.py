@@ -11,7 +11,7 @@ import time
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from .conftest import TAXONOMY_FILE, serve_portal
+from tests.conftest import TAXONOMY_FILE, serve_portal
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark harness (issue #9) at a tiny size.
+"""Smoke test of the benchmark harness at a tiny size.
 
 Runs ``bench.run`` end to end against the real node, with few records and requests,
 and checks that every measurement produced numbers and the results files were
@@ -16,8 +16,7 @@ from bench.generate import generate
 from bench.run import Config, run
 from registry.schemas import InnovationSchema
 from registry.taxonomy import Taxonomy
-
-from .conftest import RUN_ID, TAXONOMY_FILE
+from tests.conftest import RUN_ID, TAXONOMY_FILE
 
 SIZE = 300
 

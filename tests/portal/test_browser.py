@@ -14,7 +14,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import AXE, BROWSER_READY, SHOTS, launch_chromium, published_records, serve_portal
+from tests.conftest import (
+    AXE,
+    BROWSER_READY,
+    SHOTS,
+    launch_chromium,
+    published_records,
+    serve_portal,
+)
 
 pytestmark = pytest.mark.skipif(
     not BROWSER_READY,
@@ -38,8 +45,7 @@ def workflow(tmp_path_factory, client, opensearch_url):
     from registry.db import transaction
     from registry.records import import_jsonl
     from registry.users import create_user
-
-    from .conftest import DATA_FILE, RUN_ID, make_registry
+    from tests.conftest import DATA_FILE, RUN_ID, make_registry
 
     url, factory = make_registry(tmp_path_factory.mktemp("workflow"))
     import_jsonl(factory, DATA_FILE)
@@ -202,8 +208,7 @@ def test_page_works_without_javascript(browser, live_url):
 def test_member_logs_in_and_sees_restricted_fields(browser, live_url, loaded):
     from registry.db import transaction
     from registry.users import UserError, create_user
-
-    from .conftest import read_data
+    from tests.conftest import read_data
 
     try:
         with transaction(loaded["factory"]) as session:

@@ -1,4 +1,4 @@
-"""The editorial workflow end to end (issue #8), against a real node and a real
+"""The editorial workflow end to end, against a real node and a real
 local SMTP server process (aiosmtpd with a Maildir handler).
 
 draft → review → change request → resubmission → publish → verification reminder →
@@ -24,8 +24,7 @@ from registry.db import transaction
 from registry.models import Innovation, SavedSearch
 from registry.records import import_jsonl
 from registry.users import create_user
-
-from .conftest import DATA_FILE, free_port
+from tests.conftest import DATA_FILE, free_port
 
 PASSWORD = "een-lang-wachtwoord"
 FORM = {
