@@ -14,6 +14,7 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from . import config as config_module
+from .json_provider import OrjsonProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("nl", "en")
@@ -42,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(config_module.from_env())
     app.config.update(overrides or {})
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
 

@@ -25,6 +25,7 @@ from registry.search_log_writer import SearchLogWriter
 from registry.taxonomy import Taxonomy, load_taxonomy
 
 from .breaker import CircuitBreaker, GuardedTransport, guard
+from .json_provider import OrjsonSerializer
 
 
 @dataclass
@@ -112,6 +113,7 @@ def init_app(app: Flask) -> None:
                 app.config["OPENSEARCH_URL"],
                 timeout_s=app.config["SEARCH_TIMEOUT_S"],
                 transport_class=GuardedTransport,
+                serializer=OrjsonSerializer(),
             ),
             CircuitBreaker(threshold=3, cooldown_s=app.config["SEARCH_BREAKER_S"]),
             slots=app.config["SEARCH_CONCURRENCY"],
