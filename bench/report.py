@@ -139,10 +139,16 @@ def _rebuild_rows(results: dict, rebuild: dict) -> list[list[str]]:
 
 def _search_rows(results: dict, level: str, data: dict) -> list[list[str]]:
     p, r = data["portal"], data["raw"]
+    ratio_text = _fmt(data["ratio_p50"], 2)
+    spread = data.get("ratio_p50_over_rounds")
+    if spread:  # older results have no rounds
+        ratio_text += (f" (rounds {_fmt(spread['min'], 2)}–{_fmt(spread['max'], 2)}, "
+                       f"{spread['rounds']} rounds)")  # fmt: skip
     rows = [
         _row(results, f"search p50, concurrency {level} (ms)", _fmt(p["p50_ms"]),
-             _fmt(r["p50_ms"]), _fmt(data["ratio_p50"], 2),
-             f"portal p50 vs raw, concurrency {level}"),
+             _fmt(r["p50_ms"]), ratio_text, f"portal p50 vs raw, concurrency {level}"),
+        _row(results, f"search p95 ratio, concurrency {level}", "", "",
+             _fmt(data.get("ratio_p95"), 2)),
     ]  # fmt: skip
     for q in ("p95", "p99"):
         rows.append(_row(results, f"search {q}, concurrency {level} (ms)",

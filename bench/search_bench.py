@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import re
 import threading
@@ -240,17 +241,53 @@ def _merge(total: LoadResult, part: LoadResult) -> None:
 
 def _alternating(raw_send, portal_send, requests, queries, concurrency, max_s):
     """Both sides in :data:`ROUNDS` rounds that alternate which side goes first, so a
-    change in the machine's other load hits both alike; returns ``(raw, portal)``."""
+    change in the machine's other load hits both alike (A/B/B/A…).
+
+    Returns:
+        ``(raw, portal, rounds)``: the merged loads of each side and, per round,
+        ``{"round", "first", "load_1m", "raw_p50_ms", "portal_p50_ms", "ratio_p50"}``
+        (the 1-minute load average when the round started; the round's own p50s).
+    """
     raw, portal = LoadResult(), LoadResult()
     rounds = max(1, min(ROUNDS, requests))
     start = 0
+    per_round = []
     for number in range(rounds):
         count = requests // rounds + (number < requests % rounds)
-        sides = [(raw_send, raw), (portal_send, portal)]
-        for send, total in sides if number % 2 == 0 else sides[::-1]:
-            _merge(total, run_load(send, count, queries, concurrency, max_s / rounds, start))
+        sides = [("raw", raw_send, raw), ("portal", portal_send, portal)]
+        order = sides if number % 2 == 0 else sides[::-1]
+        p50 = {}
+        load_1m = round(os.getloadavg()[0], 2)
+        for name, send, total in order:
+            part = run_load(send, count, queries, concurrency, max_s / rounds, start)
+            _merge(total, part)
+            p50[name] = percentile(part.ms, 50)
         start += count
-    return raw, portal
+        per_round.append(
+            {
+                "round": number + 1,
+                "first": order[0][0],
+                "load_1m": load_1m,
+                "raw_p50_ms": None if p50["raw"] is None else round(p50["raw"], 2),
+                "portal_p50_ms": None if p50["portal"] is None else round(p50["portal"], 2),
+                "ratio_p50": ratio(p50["portal"], p50["raw"]),
+            }
+        )
+    return raw, portal, per_round
+
+
+def round_spread(per_round: list[dict], key: str = "ratio_p50") -> dict | None:
+    """``{"min", "median", "max", "rounds"}`` of ``key`` over the rounds (None when no
+    round has it): the spread tells noise (other load) from a real difference."""
+    values = sorted(r[key] for r in per_round if r.get(key) is not None)
+    if not values:
+        return None
+    return {
+        "min": values[0],
+        "median": round(percentile(values, 50), 3),
+        "max": values[-1],
+        "rounds": len(values),
+    }
 
 
 def measure_search(
@@ -272,7 +309,9 @@ def measure_search(
     Returns:
         ``{"queries": [url], "zero_hit_queries": int, "requests_per_level": int,
         "levels": {"<c>": {"portal": {...}, "raw": {...}, "ratio_p50", "ratio_p95",
-        "per_query_p50_ratio_median"}}}`` with latencies in ms.
+        "per_query_p50_ratio_median", "rounds": [...], "ratio_p50_over_rounds":
+        {"min", "median", "max", "rounds"}}}}`` with latencies in ms (rounds: see
+        :func:`_alternating`).
     """
     urls = [query_url(q) for q in mix]
     bodies = [query_body(q, taxonomy) for q in mix]
@@ -290,10 +329,12 @@ def measure_search(
         portal_send(i)
     levels_out = {}
     for concurrency in levels:
-        raw, via_portal = _alternating(raw_send, portal_send, requests, len(mix), concurrency,
-                                       max_s)  # fmt: skip
+        raw, via_portal, rounds = _alternating(raw_send, portal_send, requests, len(mix),
+                                               concurrency, max_s)  # fmt: skip
         raw_d, portal_d = describe(raw), describe(via_portal)
         levels_out[str(concurrency)] = {
+            "rounds": rounds,
+            "ratio_p50_over_rounds": round_spread(rounds),
             "portal": portal_d,
             "raw": raw_d,
             "ratio_p50": ratio(portal_d["p50_ms"], raw_d["p50_ms"]),

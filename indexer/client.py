@@ -32,7 +32,11 @@ def opensearch_url(settings: Settings | None = None) -> str:
 
 
 def make_client(
-    url: str | None = None, timeout_s: float = 10.0, retries: int = 0, transport_class=None
+    url: str | None = None,
+    timeout_s: float = 10.0,
+    retries: int = 0,
+    transport_class=None,
+    serializer=None,
 ) -> OpenSearch:
     """An OpenSearch client for ``url`` (default :func:`opensearch_url`).
 
@@ -40,9 +44,12 @@ def make_client(
     that got 502/503/504 or timed out (the indexer uses 3; the portal 0, so a visitor
     sees an unavailable cluster at once). Bulk 429s are retried with backoff by the
     bulk helper, not here. ``transport_class`` replaces opensearch-py's ``Transport``
-    (the portal's guarded transport, :mod:`portal.breaker`).
+    (the portal's guarded transport, :mod:`portal.breaker`); ``serializer`` replaces
+    its JSON serializer (the portal's orjson one, :mod:`portal.json_provider`).
     """
     extra = {"transport_class": transport_class} if transport_class else {}
+    if serializer is not None:
+        extra["serializer"] = serializer
     return OpenSearch(
         hosts=[url or opensearch_url()],
         timeout=timeout_s,

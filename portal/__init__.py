@@ -16,6 +16,7 @@ from flask_babel import Babel
 from settings import Settings
 
 from . import config as config_module
+from .json_provider import OrjsonProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("nl", "en")
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     settings = settings or Settings.from_env()
     app.config.update(config_module.from_settings(settings))
     app.config.update(overrides or {})
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
 

@@ -21,21 +21,25 @@ from portal.search.synonyms import SynonymIndex
 from registry import thesaurus
 from registry.db import make_engine, make_session_factory
 from registry.models import TaxonomyEvent, TaxonomyTerm
+from registry.search_log_writer import SearchLogWriter
 from registry.taxonomy import Taxonomy, load_taxonomy
 
 from .breaker import CircuitBreaker, GuardedTransport, guard
+from .json_provider import OrjsonSerializer
 
 
 @dataclass
 class Backends:
     """The app's engine, session factories (``log_sessions``: short lock waits, for
-    search analytics), OpenSearch client, index names, taxonomy."""
+    search analytics), the search log's batching writer, OpenSearch client, index
+    names, taxonomy."""
 
     engine: Engine
     sessions: sessionmaker[Session]
     search: OpenSearch
     names: IndexNames
     log_sessions: sessionmaker[Session] | None = None
+    search_log: SearchLogWriter | None = None
     taxonomy_check_s: float = 1.0
     _taxonomy: Taxonomy | None = None
     _taxonomy_key: tuple | None = None
@@ -98,15 +102,18 @@ def init_app(app: Flask) -> None:
     # analytics writes wait at most 250 ms for a lock (a long taxonomy operation
     # holds SQLite's write lock): a busy registry costs a log row, never a slow search
     log_engine = make_engine(app.config.get("DATABASE_URL"), busy_timeout_ms=250)
+    log_sessions = make_session_factory(log_engine)
     app.extensions["innovatiebieb"] = Backends(
         engine=engine,
         sessions=make_session_factory(engine),
-        log_sessions=make_session_factory(log_engine),
+        log_sessions=log_sessions,
+        search_log=SearchLogWriter(log_sessions),
         search=guard(
             make_client(
                 app.config["OPENSEARCH_URL"],
                 timeout_s=app.config["SEARCH_TIMEOUT_S"],
                 transport_class=GuardedTransport,
+                serializer=OrjsonSerializer(),
             ),
             CircuitBreaker(threshold=3, cooldown_s=app.config["SEARCH_BREAKER_S"]),
             slots=app.config["SEARCH_CONCURRENCY"],
@@ -119,3 +126,14 @@ def init_app(app: Flask) -> None:
 def backends() -> Backends:
     """The current app's :class:`Backends`."""
     return current_app.extensions["innovatiebieb"]
+
+
+def flush_search_log(app: Flask, timeout_s: float = 10.0) -> bool:
+    """Write every search ``app`` has queued for the search log before returning
+    (tests and tools that read the log right after searching call this).
+
+    Returns:
+        True when all was written within ``timeout_s`` seconds, else False.
+    """
+    writer = app.extensions["innovatiebieb"].search_log
+    return writer is None or writer.flush(timeout_s)

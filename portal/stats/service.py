@@ -18,15 +18,14 @@ from opensearchpy import OpenSearch
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.client import IndexNames
-from registry.db import transaction
 from registry.search_log import (
     Month,
     facet_usage,
-    log_search,
     logged_months,
     searches_in_month,
     top_queries,
 )
+from registry.search_log_writer import SearchLogWriter
 from registry.taxonomy import Taxonomy
 
 from ..search.facets import FACETS, FACETS_BY_NAME
@@ -167,20 +166,16 @@ def _usage_label(facet, value: str, taxonomy: Taxonomy, lang: str) -> str:
 
 
 def record_public_search(
-    factory: sessionmaker[Session], request: SearchRequest, total: int, took_ms: int | None
+    writer: SearchLogWriter, request: SearchRequest, total: int, took_ms: int | None
 ) -> None:
-    """Write one anonymous search to the search log (:mod:`registry.search_log`).
+    """Queue one anonymous search for the search log (search analytics).
 
     Records query text, facet selection, hit count, duration (ms) and time; nothing
-    about the person. Needs no request context (it runs after the response was
-    sent). A failure is logged and swallowed: analytics never fail a search.
+    about the person. Returns at once: ``writer`` writes in batches from its own
+    thread, and a failed write is logged and swallowed there (analytics never fail or
+    slow a search).
     """
-    filters = {name: list(values) for name, values in request.filters.items()}
-    try:
-        with transaction(factory) as session:
-            log_search(session, request.q, filters, total, took_ms)
-    except Exception:  # noqa: BLE001 - any registry trouble must not reach the visitor
-        log.warning("search log: could not record a search", exc_info=True)
+    writer.submit(request.q, {name: list(v) for name, v in request.filters.items()}, total, took_ms)
 
 
 RELEVANCE_RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from flask import after_this_request, current_app, request
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -88,15 +88,7 @@ def run_search(search_request: SearchRequest | None = None) -> tuple[SearchReque
     # anonymous searches only (no person behind a log row), first page only (paging
     # through one result list is not a new search)
     if audience() == "public" and request.endpoint in LOGGED_ENDPOINTS and search_request.page == 1:
-        factory, total = be.log_sessions, result["total"]
-
-        @after_this_request
-        def log_after_sending(response):
-            # written once the answer has gone out: analytics add no latency (the
-            # benchmark profile had the log write at 16% of a search)
-            response.call_on_close(
-                lambda: record_public_search(factory, search_request, total, took_ms)
-            )
-            return response
+        # a queue append: the batching writer's thread writes it (registry/search_log_writer.py)
+        record_public_search(be.search_log, search_request, result["total"], took_ms)
 
     return search_request, result
