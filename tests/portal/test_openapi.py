@@ -32,12 +32,12 @@ def test_empty_words_and_empty_evidence_level_mean_everything(http):
 def test_empty_month_is_refused():
     import datetime as dt
 
-    from portal import create_app
-    from portal.errors import ApiError
+    from portal.search.params import SearchParamError
     from portal.stats.service import parse_month
 
-    with create_app({"TESTING": True}).test_request_context(), pytest.raises(ApiError):
+    with pytest.raises(SearchParamError) as caught:
         parse_month(MultiDict({"month": ""}), dt.date(2026, 12, 1))
+    assert (caught.value.code, caught.value.field) == ("invalid_month", "month")
 
 
 def _operation(spec: dict, path: str) -> dict:
