@@ -16,7 +16,7 @@ from registry.db import transaction
 from registry.models import SearchLogEntry
 from registry.search_log_writer import SearchLogWriter
 
-from .conftest import ROOT, make_registry, serve_portal
+from ..conftest import ROOT, make_registry, serve_portal
 
 
 def rows(factory) -> list[SearchLogEntry]:
