@@ -6,6 +6,8 @@ from pathlib import Path
 OPENSEARCH_VERSION = "2.19.6"
 DEFAULT_PORT = 9200
 NODE_USER = "innovatiebieb-os"
+MAX_CLUSTER_HEAP_MIB = 512
+"""Per-member heap ceiling of a local cluster (several JVMs share one machine)."""
 
 
 class NodeError(Exception):
