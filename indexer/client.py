@@ -1,8 +1,10 @@
 """OpenSearch connection, index names and mappings, shared by indexer and portal.
 
 Configuration comes from the environment: ``OPENSEARCH_URL`` (default
-``http://127.0.0.1:9200``) and ``INDEX_PREFIX`` (default empty; tests set a fresh
-one per run so they never touch the real aliases).
+``http://127.0.0.1:9200``; several node URLs separated by commas), ``INDEX_PREFIX``
+(default empty; tests set a fresh one per run so they never touch the real aliases),
+``INDEX_SHARDS`` (default 1) and ``INDEX_REPLICAS`` (default 0, right for one node;
+1 on a cluster of three, so every shard survives the loss of a node).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,30 +28,75 @@ AUDIENCES = ("public", "members")
 
 
 def opensearch_url() -> str:
-    """The cluster URL from ``OPENSEARCH_URL`` (default ``http://127.0.0.1:9200``)."""
+    """The cluster URL from ``OPENSEARCH_URL`` (default ``http://127.0.0.1:9200``);
+    may be several node URLs separated by commas (see :func:`node_urls`)."""
     return os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+
+
+def node_urls(url: str | None = None) -> list[str]:
+    """The node URLs in ``url`` (default :func:`opensearch_url`), split at commas.
+
+    ``"http://a:9200, http://b:9200"`` gives ``["http://a:9200", "http://b:9200"]``.
+    Raises ValueError when no URL is left or one is not ``http(s)://host:port``.
+    """
+    urls = [part.strip().rstrip("/") for part in (url or opensearch_url()).split(",")]
+    urls = [u for u in urls if u]
+    if not urls:
+        raise ValueError("OPENSEARCH_URL names no node")
+    for candidate in urls:
+        if not re.fullmatch(r"https?://[^\s/:,]+(:\d{1,5})?(/[^\s,]*)?", candidate):
+            raise ValueError(f"OPENSEARCH_URL: {candidate!r} is not an http(s):// node URL")
+    return urls
 
 
 def make_client(
     url: str | None = None, timeout_s: float = 10.0, retries: int = 0, transport_class=None
 ) -> OpenSearch:
-    """An OpenSearch client for ``url`` (default :func:`opensearch_url`).
+    """An OpenSearch client for ``url`` (default :func:`opensearch_url`; several node
+    URLs separated by commas spread the requests over those nodes).
 
     ``timeout_s`` is the per-request timeout in seconds. ``retries`` repeats a request
     that got 502/503/504 or timed out (the indexer uses 3; the portal 0, so a visitor
-    sees an unavailable cluster at once). Bulk 429s are retried with backoff by the
-    bulk helper, not here. ``transport_class`` replaces opensearch-py's ``Transport``
-    (the portal's guarded transport, :mod:`portal.breaker`).
+    sees an unavailable cluster at once). With several nodes, a request whose node
+    refuses the connection or dies is also repeated on another node, once per other
+    node, whatever ``retries`` says, and the dead node is set aside for a while
+    (opensearch-py's connection pool). Bulk 429s are retried with backoff by the bulk
+    helper, not here. ``transport_class`` replaces opensearch-py's ``Transport``
+    (the portal's guarded transport, :mod:`portal.breaker`). Raises ValueError for a
+    malformed ``url``.
     """
+    hosts = node_urls(url)
     extra = {"transport_class": transport_class} if transport_class else {}
     return OpenSearch(
-        hosts=[url or opensearch_url()],
+        hosts=hosts,
         timeout=timeout_s,
-        max_retries=retries,
+        max_retries=max(retries, len(hosts) - 1),
+        # a time-out is retried only when asked for: on a hanging cluster the portal must
+        # answer 503 within one time-out, not one per node
         retry_on_timeout=retries > 0,
+        retry_on_status=(502, 503, 504) if retries > 0 or len(hosts) > 1 else (),
         http_compress=False,
         **extra,
     )
+
+
+def index_shape() -> dict:
+    """``{"number_of_shards", "number_of_replicas"}`` for new indices, from
+    ``INDEX_SHARDS`` (default 1) and ``INDEX_REPLICAS`` (default 0).
+
+    Raises ValueError for a value that is not a whole number in range (shards 1-64,
+    replicas 0-8).
+    """
+    shape = {}
+    for name, key, default, low, high in (
+        ("INDEX_SHARDS", "number_of_shards", 1, 1, 64),
+        ("INDEX_REPLICAS", "number_of_replicas", 0, 0, 8),
+    ):
+        raw = os.environ.get(name, "").strip() or str(default)
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"{name}={raw!r} should be a whole number from {low} to {high}")
+        shape[key] = int(raw)
+    return shape
 
 
 @dataclass(frozen=True)
@@ -87,7 +135,8 @@ def index_body(audience: str, version: str = MAPPING_VERSION) -> dict:
     The members mapping is the public one plus ``members.json``. The decompounder's
     word list is a file in the same folder (named by its ``word_list``) and goes into
     the settings inline, so every node of any cluster gets the same list with the index
-    and nothing has to be installed on the nodes.
+    and nothing has to be installed on the nodes. Shards and replicas come from
+    :func:`index_shape` (the environment), not from the files.
     """
     folder = MAPPINGS_DIR / version
     settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
@@ -98,6 +147,7 @@ def index_body(audience: str, version: str = MAPPING_VERSION) -> dict:
     if audience == "members":
         extra = json.loads((folder / "members.json").read_text(encoding="utf-8"))
         mapping["properties"].update(extra["properties"])
+    settings.update(index_shape())
     return {"settings": {"index": settings}, "mappings": mapping}
 
 

@@ -45,13 +45,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
 
-    from . import auth, backends, cli, errors, http_cache, security, ui
+    from . import auth, backends, cli, errors, http_cache, security, shared_state, ui
     from .views import admin, api, discovery, editorial, health, oai, public, stats
 
     backends.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
+    shared_state.init_app(app)
     cli.register(app)
     ui.register(app)
     app.register_blueprint(public.bp)

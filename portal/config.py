@@ -22,6 +22,9 @@
 | ``OAI_TOKEN_TTL_S`` | ``3600`` | how long an OAI-PMH resumption token stays valid, seconds |
 | ``SITEMAP_MAX_URLS`` | ``50000`` | URLs per sitemap file (the sitemaps protocol's limit);
   more published innovations make ``/sitemap.xml`` a sitemap index |
+| ``RATELIMIT_STORAGE_URI`` | ``memory://`` | where login rate-limit counters live; ``memory://``
+  counts per process (only right for one single-worker process), ``redis://host:port/0``
+  shares them between every worker and portal process |
 | ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
   plain-HTTP development; ``make run`` sets it) |
 """
@@ -52,6 +55,14 @@ def from_env() -> dict:
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        # a Redis that does not answer costs a login at most 2 s, never a hung thread, and
+        # its failure is a limits StorageError (answered 503, portal.shared_state)
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
+            "wrap_exceptions": True,
+        },  # fmt: skip
         # a form stays valid as long as the session: nobody loses a long text
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
