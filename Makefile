@@ -8,7 +8,7 @@ MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install browser-deps db-deps redis-deps postgres postgres-stop lint format opensearch opensearch-stop translations clean reminders digests bench relevance
+.PHONY: run test test-cluster install browser-deps db-deps redis-deps postgres postgres-stop lint format opensearch opensearch-stop translations clean reminders digests bench relevance
 
 install: $(STAMP) $(MO)
 
@@ -81,6 +81,11 @@ test: install browser-deps db-deps redis-deps
 	@if [ -z "$$OPENSEARCH_URL" ]; then echo "==> OpenSearch distribution"; $(PY) -m devnode fetch >/dev/null; fi
 	@echo "==> tests"
 	@$(PY) -m pytest
+
+# The three-node cluster tests (node loss, rebuild with a node down, red cluster): ~10 min.
+test-cluster: install db-deps
+	@$(PY) -m devnode fetch >/dev/null
+	CLUSTER_TESTS=1 $(PY) -m pytest -m cluster -p no:randomly
 
 lint: install
 	$(VENV)/bin/ruff check .
