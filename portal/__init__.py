@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 
@@ -43,6 +44,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config_module.from_env())
     app.config.update(overrides or {})
     app.json.sort_keys = False
+    if app.config.get("TRUSTED_PROXIES"):
+        # behind a reverse proxy every request comes from the proxy: take the client's
+        # address and scheme from the headers the trusted proxies set, and no others
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     Babel(app, locale_selector=select_locale)
 
     from . import auth, backends, cli, errors, http_cache, security, shared_state, ui

@@ -25,6 +25,9 @@
 | ``RATELIMIT_STORAGE_URI`` | ``memory://`` | where login rate-limit counters live; ``memory://``
   counts per process (only right for one single-worker process), ``redis://host:port/0``
   shares them between every worker and portal process |
+| ``TRUSTED_PROXIES`` | ``0`` | reverse proxies in front that set ``X-Forwarded-For`` and
+  ``X-Forwarded-Proto``; with ``1`` behind one proxy, the client address (rate limits) is
+  the one the proxy saw, not the proxy's own |
 | ``SESSION_COOKIE_SECURE`` | ``1`` | send session cookies over HTTPS only (``0`` for
   plain-HTTP development; ``make run`` sets it) |
 """
@@ -55,6 +58,7 @@ def from_env() -> dict:
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         # a Redis that does not answer costs a login at most 2 s, never a hung thread, and
         # its failure is a limits StorageError (answered 503, portal.shared_state)

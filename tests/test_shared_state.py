@@ -194,3 +194,20 @@ def test_search_client_takes_a_node_list(opensearch_url):
     client = make_client(f"{dead}, {opensearch_url}", timeout_s=5)
     for _ in range(4):  # whichever node the pool picks first, every call is answered
         assert client.cluster.health()["status"] in ("green", "yellow")
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_per_client(site):
+    from portal import create_app
+
+    app = create_app({**site["config"], "TRUSTED_PROXIES": 1})
+    statuses = {}
+    for client_address in ("192.0.2.1", "192.0.2.2"):
+        browser = app.test_client()
+        browser.environ_base["REMOTE_ADDR"] = "10.9.0.1"  # the proxy, for every client
+        headers = {"X-Forwarded-For": client_address}
+        form = {"email": "nobody@bieb.example", "password": "wrong"}
+        statuses[client_address] = [
+            browser.post("/login", data=form, headers=headers).status_code for _ in range(6)
+        ]
+    assert statuses["192.0.2.1"] == [401] * 5 + [429]
+    assert statuses["192.0.2.2"] == [401] * 5 + [429]
