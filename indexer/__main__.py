@@ -24,7 +24,7 @@ from urllib3.exceptions import LocationParseError
 from registry.db import error_line, make_engine, make_session_factory, unreachable
 from registry.records import CHANGES_CHANNEL
 
-from .client import AUDIENCES, IndexNames, make_client, opensearch_url
+from .client import AUDIENCES, IndexNames, index_shape, make_client, opensearch_url
 from .inspect import status, verify
 from .lease import LeaseHeld, acquire, leased, release, this_owner
 from .rebuild import RebuildError, current_indices, rebuild, rollback
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         factory = make_session_factory(make_engine())
         client = make_client(timeout_s=60, retries=3)
         client.transport.get_connection()
+        index_shape()  # INDEX_SHARDS, INDEX_REPLICAS: a bad value stops here, not mid-rebuild
     except (ValueError, ArgumentError, LocationParseError, NoSuchModuleError) as exc:
         print(
             f"indexer: configuration error (OPENSEARCH_URL or DATABASE_URL): {exc}", file=sys.stderr
