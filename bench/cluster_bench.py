@@ -105,7 +105,7 @@ def run(args) -> dict:
         rebuild(client, factory, names)
         results["rebuild_s"] = round(time.perf_counter() - began, 1)
         log(f"rebuilt on the cluster in {results['rebuild_s']} s")
-        client.cluster.health(params={"wait_for_status": "green", "timeout": "120s"})
+        wait_green(client)
         with factory() as session:
             taxonomy = load_taxonomy(session)
         mix = query_mix(read_records(), 40, 9)
@@ -121,7 +121,7 @@ def run(args) -> dict:
             log("node loss under portal searches at concurrency 8")
             results["node_loss"] = node_loss(base, mix, args.loss_seconds, member_pids)
         ensure_cluster(3)
-        client.cluster.health(params={"wait_for_status": "green", "timeout": "180s"})
+        wait_green(client)
         results["workers"] = {}
         for name, setting in WORKER_SETTINGS.items():
             log(f"portal with {name}")
@@ -129,6 +129,16 @@ def run(args) -> dict:
             with gunicorn({**env, **setting}, workdir / "portal.log", workers=workers) as base:
                 results["workers"][name] = worker_load(base, mix, args.requests)
     return results
+
+
+def wait_green(client, timeout_s: float = 300) -> None:
+    """Wait until the cluster is green (polling: the health API's own ``timeout``
+    parameter collides with opensearch-py's request timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while client.cluster.health()["status"] != "green":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the cluster did not turn green within {timeout_s} s")
+        time.sleep(1)
 
 
 def _sender(base: str, mix):
