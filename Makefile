@@ -8,7 +8,7 @@ MO := portal/translations/nl/LC_MESSAGES/messages.mo
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install browser-deps db-deps postgres postgres-stop lint format opensearch opensearch-stop translations clean reminders digests bench relevance
+.PHONY: run test test-cluster install browser-deps db-deps redis-deps postgres postgres-stop lint format opensearch opensearch-stop translations clean reminders digests bench relevance
 
 install: $(STAMP) $(MO)
 
@@ -33,6 +33,18 @@ db-deps:
 	      || { echo "make: could not install postgresql with apt-get"; exit 1; }; \
 	  else \
 	    echo "make: PostgreSQL is missing and installing it needs root (apt-get install postgresql); PostgreSQL tests will be skipped"; \
+	  fi; \
+	fi
+
+# Shared-state tests (rate limit across processes) use Debian's redis-server, run by devredis.
+redis-deps:
+	@if ! command -v redis-server >/dev/null && [ ! -x /usr/bin/redis-server ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's redis-server for the shared-state tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } \
+	      || { echo "make: could not install redis-server with apt-get"; exit 1; }; \
+	  else \
+	    echo "make: redis-server is missing and installing it needs root (apt-get install redis-server); shared-state tests will be skipped"; \
 	  fi; \
 	fi
 
@@ -62,13 +74,18 @@ translations: $(STAMP)
 run: install
 	@$(PY) scripts/run.py
 
-test: install browser-deps db-deps
+test: install browser-deps db-deps redis-deps
 	@echo "==> lint (ruff)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@if [ -z "$$OPENSEARCH_URL" ]; then echo "==> OpenSearch distribution"; $(PY) -m devnode fetch >/dev/null; fi
 	@echo "==> tests"
 	@$(PY) -m pytest
+
+# The three-node cluster tests (node loss, rebuild with a node down, red cluster): ~10 min.
+test-cluster: install db-deps
+	@$(PY) -m devnode fetch >/dev/null
+	CLUSTER_TESTS=1 $(PY) -m pytest -m cluster -p no:randomly
 
 lint: install
 	$(VENV)/bin/ruff check .

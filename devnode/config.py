@@ -7,6 +7,8 @@ from settings import Settings, SettingsError
 
 OPENSEARCH_VERSION = "2.19.6"
 NODE_USER = "innovatiebieb-os"
+MAX_CLUSTER_HEAP_MIB = 512
+"""Per-member heap ceiling of a local cluster (several JVMs share one machine)."""
 
 
 class NodeError(Exception):

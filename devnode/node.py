@@ -125,11 +125,11 @@ def find_java_home() -> Path:
     )
 
 
-def _start(port: int) -> int:
+def _start(port: int, cluster: dict | None = None) -> int:
     java_home = find_java_home()
     dist = fetch()
     node = node_dir(port)
-    _write_config(dist, node, port)
+    _write_config(dist, node, port, cluster)
     env = dict(os.environ, OPENSEARCH_JAVA_HOME=str(java_home), OPENSEARCH_TMPDIR=str(node / "tmp"))
     env["OPENSEARCH_PATH_CONF"] = str(node / "config")
     command = [str(dist / "bin" / "opensearch")]
@@ -159,18 +159,33 @@ def _start(port: int) -> int:
     return proc.pid
 
 
-def _write_config(dist: Path, node: Path, port: int) -> None:
-    heap = _heap()
+def _write_config(dist: Path, node: Path, port: int, cluster: dict | None = None) -> None:
+    """Write the node's config folder. ``cluster`` (from :mod:`devnode.cluster`) holds
+    ``name``, ``heap``, ``transport_port``, ``seed_hosts`` and ``managers`` for a member of
+    a multi-node cluster; without it the node is a single node as always."""
+    heap = cluster["heap"] if cluster else _heap()
     conf = node / "config"
     for sub in ("config", "data", "logs", "tmp"):
         (node / sub).mkdir(parents=True, exist_ok=True)
     q = json.dumps  # a JSON string is valid YAML, whatever characters the path holds
+    if cluster:
+        topology = (
+            f"cluster.name: {q(cluster['name'])}\n"
+            f"node.name: {q(f'node-{port}')}\n"
+            f"transport.port: {cluster['transport_port']}\n"
+            f"discovery.seed_hosts: {q(cluster['seed_hosts'])}\n"
+            f"cluster.initial_cluster_manager_nodes: {q(cluster['managers'])}\n"
+        )
+    else:
+        topology = (
+            f"cluster.name: innovatiebieb-dev\n"
+            f"transport.port: {_free_port(port + 100)}\n"
+            f"discovery.type: single-node\n"
+        )
     (conf / "opensearch.yml").write_text(
-        f"cluster.name: innovatiebieb-dev\n"
+        f"{topology}"
         f"network.host: 127.0.0.1\n"
         f"http.port: {port}\n"
-        f"transport.port: {_free_port(port + 100)}\n"
-        f"discovery.type: single-node\n"
         f"cluster.routing.allocation.disk.threshold_enabled: false\n"
         f"path.data: {q(str(node / 'data'))}\n"
         f"path.logs: {q(str(node / 'logs'))}\n"
@@ -188,7 +203,7 @@ def _write_config(dist: Path, node: Path, port: int) -> None:
 
 
 def _heap() -> str:
-    heap = settings().opensearch_heap.strip().lower()
+    heap = (settings().opensearch_heap or "512m").strip().lower()
     match = re.fullmatch(r"(\d+)([kmg])", heap)
     if not match:
         raise NodeError(f"OPENSEARCH_HEAP={heap!r} should look like 512m or 1g")

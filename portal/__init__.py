@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
 
@@ -51,15 +52,21 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     app.config.update(overrides or {})
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
+    if app.config.get("TRUSTED_PROXIES"):
+        # behind a reverse proxy every request comes from the proxy: take the client's
+        # address and scheme from the headers the trusted proxies set, and no others
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     Babel(app, locale_selector=select_locale)
 
-    from . import auth, backends, cli, errors, http_cache, security, ui
+    from . import auth, backends, cli, errors, http_cache, security, shared_state, ui
     from .views import admin, api, discovery, editorial, health, oai, public, stats
 
     backends.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
+    shared_state.init_app(app)
     cli.register(app)
     ui.register(app)
     app.register_blueprint(public.bp)

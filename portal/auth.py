@@ -61,7 +61,8 @@ by their own logins; once the limit is reached, the password is not even checked
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# storage from RATELIMIT_STORAGE_URI (portal.config): shared by every process when Redis
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @dataclass(frozen=True)

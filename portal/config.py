@@ -27,6 +27,15 @@ def from_settings(settings: Settings) -> dict:
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri.strip() or "memory://",
+        # a Redis that does not answer costs a login at most 2 s, never a hung thread, and
+        # its failure is a limits StorageError (answered 503, portal.shared_state)
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
+            "wrap_exceptions": True,
+        },  # fmt: skip
         # a form stays valid as long as the session: nobody loses a long text
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "SECRET_KEY": settings.secret_key or secrets.token_hex(32),

@@ -293,6 +293,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(TransportError)
     def search_failed(exc: TransportError):
+        if exc.status_code == 503:  # e.g. a red cluster: no copy of a shard is there
+            return unavailable(exc)
         log.error("search error: %s", exc)
         return _respond(502, "search_error", _("The search engine could not answer this search."))
 

@@ -119,7 +119,7 @@ def serve(port: int) -> int:
     indexer = Supervised("indexer", [PY, "-m", "indexer", "run"])
     say(f"portal: http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     portal = subprocess.Popen(
-        [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",  # workers: gunicorn.conf.py
          "--limit-request-line", "8190", "--no-control-socket", "--access-logfile", "-",
          "portal:create_app()"],
         cwd=ROOT,

@@ -34,17 +34,26 @@ class SettingsError(click.ClickException):
     """
 
 
-def env(name: str, default: Any, *, minimum: float | None = None, maximum: float | None = None):
+def env(
+    name: str,
+    default: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] = (),
+):
     """Declare a settings field read from the environment variable ``name``.
 
     Args:
         name: the variable, e.g. ``"SEARCH_TIMEOUT_S"``.
         default: the value when the variable is unset or empty.
         minimum, maximum: inclusive bounds for ``int``/``float`` fields.
+        choices: the allowed values of a ``str`` field (empty: any text).
     Returns:
-        a :func:`dataclasses.field` carrying the variable name and bounds.
+        a :func:`dataclasses.field` carrying the variable name, bounds and choices.
     """
-    return field(default=default, metadata={"env": name, "min": minimum, "max": maximum})
+    metadata = {"env": name, "min": minimum, "max": maximum, "choices": choices}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,13 @@ class Settings:
     """Empty: the local node ``http://127.0.0.1:<opensearch_port>`` (see
     :attr:`search_url`)."""
     opensearch_port: int = env("OPENSEARCH_PORT", 9200, minimum=1, maximum=65535)
-    opensearch_heap: str = env("OPENSEARCH_HEAP", "512m")
+    opensearch_cluster_port: int = env("OPENSEARCH_CLUSTER_PORT", 9211, minimum=1, maximum=65400)
+    """First HTTP port of ``python -m devnode start --nodes N``."""
+    opensearch_heap: str = env("OPENSEARCH_HEAP", "")
+    """Empty: devnode's default (512m for the single node, 384m per cluster member)."""
+    index_shards: int = env("INDEX_SHARDS", 1, minimum=1, maximum=64)
+    index_replicas: int = env("INDEX_REPLICAS", 0, minimum=0, maximum=8)
+    """0 is right for one node; 1 on a cluster of three (every shard survives a lost node)."""
     cache_dir: str = env("INNOVATIEBIEB_CACHE", "")
     """Empty: devnode's default (:func:`devnode.config.cache_dir`)."""
     database_url: str = env("DATABASE_URL", "")
@@ -66,6 +81,15 @@ class Settings:
     secret_key: str = env("SECRET_KEY", "")
     """Empty: the portal makes a random key per process (``make run`` stores one)."""
     port: int = env("PORT", 8000, minimum=1, maximum=65535)
+    web_concurrency: int = env("WEB_CONCURRENCY", 2, minimum=1, maximum=256)
+    gunicorn_worker_class: str = env(
+        "GUNICORN_WORKER_CLASS", "gthread", choices=("gthread", "sync")
+    )
+    gunicorn_threads: int = env("GUNICORN_THREADS", 16, minimum=1, maximum=256)
+    ratelimit_storage_uri: str = env("RATELIMIT_STORAGE_URI", "memory://")
+    """``memory://`` counts per process; ``redis://host:port/0`` shares the counters."""
+    trusted_proxies: int = env("TRUSTED_PROXIES", 0, minimum=0, maximum=8)
+    devredis_port: int = env("DEVREDIS_PORT", 6390, minimum=1, maximum=65535)
     search_timeout_s: float = env("SEARCH_TIMEOUT_S", 5.0, minimum=0)
     search_breaker_s: float = env("SEARCH_BREAKER_S", 10.0, minimum=0)
     search_concurrency: int = env("SEARCH_CONCURRENCY", 6, minimum=1)
@@ -120,7 +144,10 @@ def variables() -> list[str]:
 def _parse(spec, kind: type, raw: str) -> Any:
     name = spec.metadata["env"]
     if kind is str:
-        return raw
+        choices = spec.metadata["choices"]
+        if choices and raw.strip() not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return raw.strip() if choices else raw
     if kind is bool:
         return raw.strip().lower() not in FALSE_WORDS
     what = "a whole number" if kind is int else "a number"
