@@ -18,7 +18,7 @@ from registry.db import transaction
 from registry.taxonomy_ops import Operation, apply
 from registry.thesaurus import add_set, validate_set
 
-from .conftest import data_site, free_port, serve_portal
+from ..conftest import data_site, free_port, serve_portal
 
 CHECK_S = 1.0
 """``TAXONOMY_CHECK_S`` of the portals here: the documented delay of a cache change."""

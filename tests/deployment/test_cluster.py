@@ -32,7 +32,7 @@ from registry.records import import_jsonl, upsert
 from registry.schemas import InnovationSchema
 from registry.taxonomy import load_taxonomy
 
-from .conftest import (
+from ..conftest import (
     DATA_FILE,
     ROOT,
     RUN_ID,

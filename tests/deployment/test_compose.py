@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 COMPOSE = ROOT / "docker" / "compose.yaml"
 NGINX = ROOT / "docker" / "nginx.conf"
