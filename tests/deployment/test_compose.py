@@ -8,6 +8,8 @@ import re
 
 import yaml
 
+from settings import variables
+
 from ..conftest import ROOT
 
 COMPOSE = ROOT / "docker" / "compose.yaml"
@@ -25,17 +27,8 @@ def documented_variables() -> set[str]:
 
 
 def read_variables() -> set[str]:
-    """Every environment variable name the project's code and gunicorn.conf.py read."""
-    names = set()
-    sources = [ROOT / "gunicorn.conf.py", *(ROOT / "portal").rglob("*.py"),
-               *(ROOT / "indexer").rglob("*.py"), *(ROOT / "registry").rglob("*.py")]  # fmt: skip
-    for path in sources:
-        text = path.read_text(encoding="utf-8")
-        # environ.get("X"), _flag("X", …), ("INDEX_SHARDS", …) tuples: a name in capitals
-        # as the first argument of a call or the first item of a tuple
-        names.update(re.findall(r"\(\s*\"([A-Z][A-Z0-9_]{2,})\"", text))
-        names.update(re.findall(r"environ\[\"([A-Z][A-Z0-9_]+)\"\]", text))
-    return names
+    """Every environment variable the project reads: the fields of the settings object."""
+    return set(variables())
 
 
 def test_the_topology_has_every_part_with_a_health_check():
