@@ -2,10 +2,11 @@
 
 Part of ``make test`` (about 2.5 minutes on two quiet cores); ``CLUSTER_TESTS=0`` skips
 them, ``make test-cluster`` runs only them. The cluster is started once for the module
-on ports of its own (HTTP ``OPENSEARCH_CLUSTER_PORT``, default 9211-9213; transport 100 above) and stopped at the
-end if this run started it. Searches go through the portal under gunicorn and edits
-through the registry to ``python -m indexer run``, all with the three node URLs in
-``OPENSEARCH_URL``, while one node is killed and later started again.
+on ports of its own (HTTP ``OPENSEARCH_CLUSTER_PORT``, default 9211-9213; transport 100
+above) and stopped at the end if this run started it. Searches go through the portal
+under gunicorn and edits through the registry to ``python -m indexer run``, all with
+the three node URLs in ``OPENSEARCH_URL``, while one node is killed and later started
+again.
 """
 
 from __future__ import annotations
