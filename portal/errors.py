@@ -59,6 +59,7 @@ DOMAIN_ERRORS: dict[type[DomainError], dict[str, tuple[int, object]]] = {
         ),
         "unknown_facet": (400, _l("“%(value)s” is not a facet; choose one of: %(names)s.")),
         "invalid_month": (400, _l("The month must be written as YYYY-MM.")),
+        "invalid_view": (400, _l("Choose a table: %(names)s.")),
     },
     CursorError: {
         "invalid_cursor": (

@@ -57,7 +57,7 @@ class SearchParamError(DomainError, ValueError):
     codes = (
         "invalid_page", "invalid_size", "invalid_sort", "invalid_evidence_min",
         "q_too_long", "invalid_q", "invalid_lang", "invalid_correct", "unknown_value",
-        "page_out_of_range", "unknown_facet", "invalid_month",
+        "page_out_of_range", "unknown_facet", "invalid_month", "invalid_view",
     )  # fmt: skip
 
     def __init__(self, code: str, message: str, field: str, value: str = "", **params):

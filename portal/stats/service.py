@@ -38,6 +38,7 @@ from .aggregations import (
     shape_stats,
     value_label,
 )
+from .tables import table_names
 
 log = logging.getLogger("portal")
 
@@ -66,6 +67,23 @@ def parse_crosstab(args) -> tuple[str, str]:
             )
         chosen.append(name)
     return chosen[0], chosen[1]
+
+
+def parse_view(args) -> str:
+    """The table of the CSV download from the ``view`` parameter: one of
+    :func:`~.tables.table_names` (the facets declared now, the fixed tables, the
+    search-analytics tables).
+
+    Raises:
+        SearchParamError: ``invalid_view`` (missing or unknown), naming the tables.
+    """
+    view = args.get("view", "")
+    names = table_names()
+    if view not in names:
+        raise SearchParamError(
+            "invalid_view", "view: not a table", "view", view[:50], names=", ".join(names)
+        )
+    return view
 
 
 def parse_month(args, today: dt.date) -> Month:

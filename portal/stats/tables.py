@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask import Response
 from flask_babel import gettext as _
@@ -204,14 +205,36 @@ def analytics_tables(analytics: dict) -> dict[str, Table]:
 
 
 ANALYTICS_TABLES = ("top-queries", "zero-result-queries", "facet-usage")
-STATS_TABLES = (
-    *(f"facet-{facet.name}" for facet in FACETS),
+"""The search-analytics tables' names (valid ``view`` values of the CSV download)."""
+
+FIXED_STATS_TABLES = (
     "crosstab",
     "evidence-by-priority",
     "added-per-quarter",
     "verification-backlog",
 )
-"""Every table name, i.e. every valid ``view`` of the CSV download."""
+"""The statistics tables that do not come from one facet each."""
+
+
+def stats_table_names() -> tuple[str, ...]:
+    """Every statistics table's name: ``facet-<name>`` per facet of
+    :data:`~portal.search.facets.FACETS` as declared now, then
+    :data:`FIXED_STATS_TABLES`.
+
+    Derived at the call, not at import, so a facet declared at run time (a test's) has
+    its table; the work is cached per facet tuple."""
+    return _stats_table_names(FACETS)
+
+
+@cache
+def _stats_table_names(facets: tuple) -> tuple[str, ...]:
+    return (*(f"facet-{facet.name}" for facet in facets), *FIXED_STATS_TABLES)
+
+
+def table_names() -> tuple[str, ...]:
+    """Every valid ``view`` of the CSV download: :func:`stats_table_names`, then
+    :data:`ANALYTICS_TABLES`."""
+    return stats_table_names() + ANALYTICS_TABLES
 
 
 def csv_text(table: Table) -> str:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Flask, jsonify, render_template, request
-from flask_babel import gettext as _
 
 from ..auth import requires
 from ..backends import backends
-from ..errors import ApiError
 from ..search.facets import FACETS
 from ..search.params import SearchRequest
 from ..stats import service
@@ -25,7 +23,6 @@ from ..stats.aggregations import STATS_AUDIENCE, value_label, vocabulary_values
 from ..stats.cli import stats_cli
 from ..stats.tables import (
     ANALYTICS_TABLES,
-    STATS_TABLES,
     analytics_tables,
     csv_response,
     stats_tables,
@@ -106,15 +103,9 @@ def dashboard():
 @requires("analyst")
 def export_csv():
     """One table of the dashboard as CSV: ``view`` is a table name
-    (:data:`~portal.stats.tables.STATS_TABLES`, :data:`~portal.stats.tables.ANALYTICS_TABLES`)."""
-    view = request.args.get("view", "")
-    if view not in STATS_TABLES + ANALYTICS_TABLES:
-        raise ApiError(
-            400,
-            "invalid_view",
-            _("Choose a table: %(names)s.", names=", ".join(STATS_TABLES + ANALYTICS_TABLES)),
-            "view",
-        )
+    (:func:`~portal.stats.tables.table_names`; anything else is a 400,
+    :func:`~portal.stats.service.parse_view`)."""
+    view = service.parse_view(request.args)
     if view in ANALYTICS_TABLES:
         table = analytics_tables(_analytics())[view]
     else:

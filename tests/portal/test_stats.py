@@ -968,3 +968,14 @@ LOGGED_FOR_SCREENSHOT = [
     ("qqxyzzy", {}, 0),
     ("", {"priority": ["jeugd-onderwijs"], "phase": ["idee"]}, 6),
 ]
+
+
+def test_an_unknown_csv_view_is_the_typed_parameter_error():
+    from portal.search.params import SearchParamError
+    from portal.stats.service import parse_view
+
+    assert parse_view({"view": "facet-phase"}) == "facet-phase"
+    with pytest.raises(SearchParamError) as caught:
+        parse_view({"view": "alles"})
+    assert (caught.value.code, caught.value.field) == ("invalid_view", "view")
+    assert "facet-priority" in caught.value.params["names"]

@@ -14,6 +14,7 @@ from portal.search import facets as declarations
 from portal.search.facets import Facet
 from portal.search.params import SearchRequest
 from portal.search.query import PAGE_STEPS, compose, plan_search
+from portal.stats.tables import stats_table_names, table_names
 from registry.taxonomy import Taxonomy
 from tests.conftest import DATA_FILE, TAXONOMY_FILE
 
@@ -88,3 +89,14 @@ def test_a_declared_facet_reaches_api_page_openapi_and_statistics(
     assert counted[keyword] >= expected  # members' statistics also count archived records
     with http.application.test_request_context():
         assert "facet-keyword" in stats_tables(stats)
+
+
+def test_a_declared_facet_has_a_csv_table_without_a_server(extra_facet):
+    assert "facet-keyword" in stats_table_names()
+    assert stats_table_names().index("facet-keyword") == len(declarations.FACETS) - 1
+    assert "facet-keyword" in table_names() and "top-queries" in table_names()
+
+
+def test_without_it_the_table_is_gone_again():
+    assert "facet-keyword" not in stats_table_names()
+    assert "facet-phase" in stats_table_names()
