@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from .search.hits import hit_schema
+
 
 class PublicInnovationView(Schema):
     """An innovation's public fields (``data/README.md``); communities are current ids."""
@@ -56,27 +58,8 @@ class FacetValueView(Schema):
     selected = fields.Boolean()
 
 
-class SearchHitView(Schema):
-    """One search result."""
-
-    id = fields.String()
-    title = fields.String()
-    summary = fields.String()
-    priorities = fields.List(fields.String())
-    communities = fields.List(fields.String())
-    phase = fields.String()
-    type = fields.String()
-    target_groups = fields.List(fields.String())
-    evidence_level = fields.Integer(allow_none=True)
-    province = fields.String()
-    organisation = fields.String()
-    url = fields.String(allow_none=True)
-    created = fields.String(allow_none=True, metadata={"description": "ISO date"})
-    highlight = fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "HTML-escaped fragments with <mark> around matches"},
-    )
+SearchHitView = hit_schema("public")
+"""One search result: derived from the hit declaration (:mod:`portal.search.hits`)."""
 
 
 class FilterRelaxationView(Schema):

@@ -20,6 +20,7 @@ from registry.text import normalize, words
 
 from .analysis import Concept, concepts, parse_query, required_matches
 from .facets import FACETS, Facet
+from .hits import hit_source
 from .params import SearchRequest
 from .sorts import SORTS_BY_NAME
 from .synonyms import EMPTY, SynonymIndex
@@ -67,13 +68,6 @@ WHOLE_FIELDS = ("title", "summary")
 def text_fields(audience: str, fields: tuple[str, ...] = TEXT_FIELDS) -> tuple[str, ...]:
     """``fields`` plus the member-only fields for ``audience`` ``members``."""
     return fields + MEMBER_TEXT_FIELDS if audience == "members" else fields
-
-
-RESULT_SOURCE = (
-    "id", "title", "summary", "priorities", "communities", "phase", "innovation_type",
-    "target_groups", "evidence_level", "province", "organisation", "url", "created",
-)  # fmt: skip
-"""Fields fetched for a result list (the API's hit shape)."""
 
 
 @dataclass
@@ -479,8 +473,9 @@ def count_only_step(plan: SearchPlan) -> dict:
 
 
 def source_step(plan: SearchPlan) -> dict:
-    """``_source``: the fields of a result list (:data:`RESULT_SOURCE`)."""
-    return {"_source": list(RESULT_SOURCE)}
+    """``_source``: the fields of a result list for the plan's audience, from the hit
+    declaration (:func:`~.hits.hit_source`)."""
+    return {"_source": list(hit_source(plan.audience))}
 
 
 def highlight_step(plan: SearchPlan) -> dict:

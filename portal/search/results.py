@@ -10,6 +10,7 @@ from __future__ import annotations
 from registry.taxonomy import Taxonomy
 
 from .facets import FACETS, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
+from .hits import shape_hit
 from .params import SearchRequest
 from .query import ResolvedFilters
 
@@ -84,27 +85,6 @@ def sort_facet_values(facet: Facet, values: list[dict], taxonomy: Taxonomy) -> l
     return values
 
 
-def shape_hit(hit: dict) -> dict:
-    """One result in the API's hit shape; ``highlight`` maps field → HTML fragments."""
-    src = hit["_source"]
-    return {
-        "id": src["id"],
-        "title": src["title"],
-        "summary": src["summary"],
-        "priorities": src.get("priorities", []),
-        "communities": src.get("communities", []),
-        "phase": src.get("phase"),
-        "type": src.get("innovation_type"),
-        "target_groups": src.get("target_groups", []),
-        "evidence_level": src.get("evidence_level"),
-        "province": src.get("province"),
-        "organisation": src.get("organisation"),
-        "url": src.get("url"),
-        "created": src.get("created"),
-        "highlight": hit.get("highlight", {}),
-    }
-
-
 def shape_response(
     response: dict,
     request: SearchRequest,
@@ -112,11 +92,13 @@ def shape_response(
     taxonomy: Taxonomy,
     lang: str,
     formerly_since=None,
+    audience: str = "public",
 ) -> dict:
     """The API result: ``{"total", "page", "size", "hits", "facets", "renamed"}``.
 
-    ``renamed`` lists ``(requested_id, [current ids])`` for the caller to turn into
-    notices in the user's language.
+    ``hits`` are shaped by :func:`~.hits.shape_hit` for ``audience``; ``renamed``
+    lists ``(requested_id, [current ids])`` for the caller to turn into notices in
+    the user's language.
     """
     aggs = response.get("aggregations", {})
     facets = {}
@@ -132,7 +114,7 @@ def shape_response(
         "total": response["hits"]["total"]["value"],
         "page": request.page,
         "size": request.size,
-        "hits": [shape_hit(hit) for hit in response["hits"]["hits"]],
+        "hits": [shape_hit(hit, audience) for hit in response["hits"]["hits"]],
         "facets": facets,
         "renamed": resolved.renamed,
     }

@@ -82,7 +82,7 @@ def search(
     resolved = plan.resolved
     body = compose(plan, PAGE_STEPS)
     response = client.search(index=alias, body=body)
-    result = shape_response(response, request, resolved, taxonomy, lang, formerly_since)
+    result = shape_response(response, request, resolved, taxonomy, lang, formerly_since, audience)
     corrected = None
     if "suggest" in response:
         known = default_decompounder().known
@@ -96,7 +96,9 @@ def search(
         if fixed["hits"]["total"]["value"] and (
             not result["total"] or is_complete(fixed, corrected, synonyms)
         ):
-            result = shape_response(fixed, request, resolved, taxonomy, lang, formerly_since)
+            result = shape_response(
+                fixed, request, resolved, taxonomy, lang, formerly_since, audience
+            )
             result["corrected_query"] = corrected
             return result
     if result["total"]:
@@ -336,7 +338,9 @@ def search_with_cursor(
         raise CursorError(
             "cursor: expired or invalid; start again with cursor=start", "cursor_expired"
         ) from None
-    result = shape_response(response, replace(request, page=1), resolved, taxonomy, lang)
+    result = shape_response(
+        response, replace(request, page=1), resolved, taxonomy, lang, audience=audience
+    )
     hits = response["hits"]["hits"]
     pit_id = response.get("pit_id", pit_id)
     if len(hits) < request.size:

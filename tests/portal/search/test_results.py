@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.search.facets import FACETS_BY_NAME, UNKNOWN_VALUE
-from portal.search.results import shape_facet, shape_hit
+from portal.search.hits import shape_hit
+from portal.search.results import shape_facet
 from registry.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.from_file(Path(__file__).resolve().parents[3] / "data" / "taxonomy.json")

@@ -268,3 +268,20 @@ def test_detail_api_shows_public_fields_and_404s_the_rest(http):
     response = http.get(f"/api/v1/innovations/{hidden['id']}")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_every_hit_is_what_the_documented_schema_dumps(http):
+    """The API's hit schema (the OpenAPI ``SearchHit``) reproduces real answers key for
+    key and in order, and each hit holds its record's values under the API's names."""
+    from portal.schemas import SearchHitView
+
+    schema = SearchHitView()
+    records = {r["id"]: r for r in published_records()}
+    hits = [hit for query in ("size=100", "q=lezen") for hit in search(http, query)["hits"]]
+    assert len(hits) > 100 and any(hit["highlight"] for hit in hits)
+    for hit in hits:
+        assert list(schema.dump(hit).items()) == list(hit.items())
+        record = records[hit["id"]]
+        assert hit["type"] == record["innovation_type"]
+        assert hit["evidence_level"] == record.get("evidence_level")
+        assert hit["title"] == record["title"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.search.facets import FACETS_BY_NAME
+from portal.search.hits import hit_source
 from portal.search.params import SearchRequest
 from portal.search.query import (
     CORRECTED_PAGE_STEPS,
@@ -16,7 +17,6 @@ from portal.search.query import (
     CURSOR_STEPS,
     EXPORT_STEPS,
     PAGE_STEPS,
-    RESULT_SOURCE,
     build_search_body,
     compose,
     count_only_step,
@@ -48,7 +48,7 @@ def test_a_page_has_every_part_of_a_result_list():
         "post_filter", "highlight", "track_scores", "suggest",
     }  # fmt: skip
     assert (body["from"], body["size"]) == (14, 7)
-    assert body["_source"] == list(RESULT_SOURCE)
+    assert body["_source"] == list(hit_source("public"))
     assert body["sort"][0] == {"title_sort": "asc"}
     assert set(body["aggs"]) == set(FACETS_BY_NAME)
     assert body["suggest"]["text"] == "leesbevordering jongeren"
