@@ -172,6 +172,58 @@ message's ``%(name)s`` placeholders are filled from the error's ``params``. The 
 place that turns a domain error into words or a status."""
 
 
+FIELD_REASONS: dict[str, object] = {
+    "required": _l("This field is required."),
+    "too_short": _l("This field is required."),
+    "length_required": _l("This field is required (at most %(max)s characters)."),
+    "too_long": _l("At most %(max)s characters."),
+    "length_choices": _l("Choose from %(min)s to %(max)s."),
+    "too_many": _l("At most %(max)s values."),
+    "out_of_range": _l("Enter a number from %(min)s to %(max)s."),
+    "too_small": _l("Enter %(min)s or more."),
+    "too_big": _l("Enter %(max)s or less."),
+    "invalid_integer": _l("Enter a whole number."),
+    "invalid_url": _l("Enter a full web address (https://…)."),
+    "invalid_email": _l("Enter a valid e-mail address."),
+    "unknown_id": _l("Unknown value: %(ids)s."),
+    "duplicate_id": _l("A value is chosen twice."),
+}
+"""Messages for people of the record schema's :class:`~registry.schemas.Reason` codes
+(a submitted form's field errors), filled from the reason's ``params``; a code not
+here shows the schema's own text. Every minimum length in the schema is 1, so
+"too short" means "empty". ``length_required``, ``length_choices`` and ``too_many``
+are the ``length``/``too_long`` codes worded for an empty text field and for a
+list field (:func:`field_message`)."""
+
+LIST_KINDS = ("multi", "lines")
+"""Form field kinds that hold a list of values (``portal.submission.FormField``)."""
+
+
+def field_message(reason: str, kind: str = "text", value="") -> str:
+    """A record schema's message for one form field in the request's language.
+
+    Args:
+        reason: a :class:`~registry.schemas.Reason` (code and params); a plain string
+            is shown as it is.
+        kind: the form field's kind; a list speaks of choices and values, not
+            characters (an error of one item of a list counts as text:
+            ``params["item"]``).
+        value: what was typed; a length error of an empty text field says it is
+            required, of a filled one that it is too long.
+    """
+    code = getattr(reason, "code", None)
+    params = getattr(reason, "params", {})
+    is_list = kind in LIST_KINDS and not params.get("item")
+    if code == "length":
+        filled = value or params.get("item")  # the items of a list are never empty
+        code = "length_choices" if is_list else "too_long" if filled else "length_required"
+    elif code == "too_long" and is_list:
+        code = "too_many"
+    if code not in FIELD_REASONS:
+        return str(reason)
+    return str(FIELD_REASONS[code]) % params
+
+
 def _mapping(exc: DomainError) -> tuple[int, object]:
     for cls in type(exc).__mro__:
         entry = DOMAIN_ERRORS.get(cls, {}).get(exc.code)

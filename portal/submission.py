@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from registry.schemas import Reason
+
 
 @dataclass(frozen=True)
 class FormField:
@@ -148,7 +150,11 @@ def record_to_form(record: dict) -> dict:
 
 
 def errors_by_field(messages: dict) -> dict[str, list[str]]:
-    """Marshmallow messages → ``{form field: [reasons]}`` (contact errors per sub-field)."""
+    """Marshmallow messages → ``{form field: [reasons]}`` (contact errors per sub-field).
+
+    Reasons stay :class:`~registry.schemas.Reason` s; an error of one item of a list
+    field gets ``params["item"]`` so :func:`portal.errors.field_message` words it as
+    text, not as a choice."""
     out: dict[str, list[str]] = {}
     for name, value in messages.items():
         if name == "contact" and isinstance(value, dict):
@@ -160,55 +166,12 @@ def errors_by_field(messages: dict) -> dict[str, list[str]]:
     return out
 
 
-def _flat(value) -> list[str]:
+def _flat(value, item: bool = False) -> list[str]:
     if isinstance(value, str):
+        if item and isinstance(value, Reason):
+            return [Reason(value.code, value, **value.params, item=True)]
         return [value]
     if isinstance(value, dict):
-        return [m for v in value.values() for m in _flat(v)]
-    return [m for v in value for m in _flat(v)]
-
-
-VALIDATION_MESSAGES = {
-    "Missing data for required field.": _l("This field is required."),
-    "Shorter than minimum length 1.": _l("This field is required."),
-    "Not a valid integer.": _l("Enter a whole number."),
-    "Not a valid URL.": _l("Enter a full web address (https://…)."),
-    "Not a valid email address.": _l("Enter a valid e-mail address."),
-    "Field may not be null.": _l("This field is required."),
-}
-"""Dutch/English wording for the schema's most common messages (others pass as is)."""
-
-
-PATTERN_MESSAGES = (
-    (re.compile(r"Length must be between 1 and (\d+)\."),
-     _l("This field is required (at most %(a)s characters).")),
-    (re.compile(r"Longer than maximum length (\d+)\."), _l("At most %(a)s characters.")),
-    (re.compile(r"Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\."),
-     _l("Enter a number from %(a)s to %(b)s.")),
-    (re.compile(r"Must be greater than or equal to (-?\d+)\."), _l("Enter %(a)s or more.")),
-)  # fmt: skip
-
-
-def human_error(message: str, kind: str = "text", value="") -> str:
-    """A schema message in the user's language, worded for the field.
-
-    ``kind`` is the form field's kind (lists speak of choices, not characters) and
-    ``value`` what was typed (the schema's "between 1 and N" means "required" for an
-    empty field and "too long" for a filled one).
-    """
-    length = re.fullmatch(r"Length must be between (\d+) and (\d+)\.", message)
-    if length and kind in ("multi", "lines"):
-        return str(_l("Choose from %(a)s to %(b)s.", a=length[1], b=length[2]))
-    if length and value:
-        return str(_l("At most %(a)s characters.", a=length[2]))
-    unknown = re.fullmatch(r"unknown \w+ id: (.*)", message)
-    if unknown:
-        return str(_l("Unknown value: %(a)s.", a=unknown[1]))
-    if message in VALIDATION_MESSAGES:
-        return str(VALIDATION_MESSAGES[message])
-    for pattern, template in PATTERN_MESSAGES:
-        match = pattern.fullmatch(message)
-        if match:
-            groups = match.groups() + ("",)
-            return str(template) % {"a": groups[0], "b": groups[1]}
-    return message
+        # a list field's errors per item index
+        return [m for v in value.values() for m in _flat(v, item=True)]
+    return [m for v in value for m in _flat(v, item)]

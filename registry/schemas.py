@@ -3,6 +3,11 @@
 The same schema serves the JSON Lines import, the submission form and the API, so a
 rule lives in one place. Vocabulary checks use the registry's current taxonomy,
 which is passed to the schema (marshmallow 4 has no schema context).
+
+Every message these schemas give is a :class:`Reason`: the English text the import
+prints (``line N: field: reason``) that also carries a machine ``code`` and the
+values of its limits, so the portal words it for people by code
+(:data:`portal.errors.FIELD_REASONS`) without reading the text.
 """
 
 from __future__ import annotations
@@ -18,8 +23,111 @@ from marshmallow import (
 
 from .taxonomy import Taxonomy
 
+
+class Reason(str):
+    """A validation message: English text (``str``) with a machine ``code`` and the
+    ``params`` its wording needs (``min``, ``max``, ``ids``, the ``input``).
+
+    Marshmallow formats a field's or validator's message with ``str.format`` before
+    raising it; :meth:`format` keeps the code and adds the values it was given, so
+    the limits reach the portal as numbers, not as words in a sentence.
+    """
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, text: str, **params):
+        reason = super().__new__(cls, text)
+        reason.code, reason.params = code, params
+        return reason
+
+    def format(self, *args, **kwargs) -> Reason:
+        """The text formatted like ``str.format``, still a :class:`Reason` with this
+        code; ``kwargs`` join :attr:`params`."""
+        return Reason(self.code, str.format(self, *args, **kwargs), **{**self.params, **kwargs})
+
+
+FIELD_MESSAGE_CODES = {
+    "required": "required",
+    "null": "required",
+    "unknown": "unknown_field",
+    "too_large": "too_large",
+    "validator_failed": "invalid",
+}
+"""Marshmallow's error keys → :class:`Reason` codes; ``invalid`` (and ``type``) become
+``invalid_<field kind>`` (:func:`coded_messages`)."""
+
+
+def _invalid_code(field: fields.Field) -> str:
+    for kind, code in (
+        (fields.Integer, "invalid_integer"),
+        (fields.Url, "invalid_url"),
+        (fields.Email, "invalid_email"),
+        (fields.Date, "invalid_date"),
+        (fields.List, "invalid_list"),
+        (fields.Nested, "invalid_object"),
+        (fields.String, "invalid_string"),
+    ):
+        if isinstance(field, kind):
+            return code
+    return "invalid"
+
+
+def coded_messages(field: fields.Field) -> None:
+    """Give ``field`` (its built-in validators, a list's item field) :class:`Reason`
+    messages in place: the same English texts with codes from
+    :data:`FIELD_MESSAGE_CODES`."""
+    field.error_messages = {
+        key: text
+        if isinstance(text, Reason)
+        else Reason(FIELD_MESSAGE_CODES.get(key, _invalid_code(field)), text)
+        for key, text in field.error_messages.items()
+    }
+    for validator in field.validators:
+        # Url and Email copy their "invalid" text into a validator when built
+        if isinstance(validator, validate.URL | validate.Email):
+            validator.error = field.error_messages["invalid"]
+    if isinstance(field, fields.List):
+        coded_messages(field.inner)
+
+
+class CodedSchema(Schema):
+    """A schema whose every message is a :class:`Reason` (fields, list items, unknown
+    fields); validators come from this module (:class:`Length`, :class:`Range`)."""
+
+    error_messages = {
+        "unknown": Reason("unknown_field", "Unknown field."),
+        "type": Reason("invalid_object", "Invalid input type."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            coded_messages(field)
+
+
+class Length(validate.Length):
+    """``validate.Length`` whose messages are :class:`Reason` s: ``too_short``
+    (``min``), ``too_long`` (``max``), ``length`` (both bounds given; ``min``, ``max``)."""
+
+    message_min = Reason("too_short", validate.Length.message_min)
+    message_max = Reason("too_long", validate.Length.message_max)
+    message_all = Reason("length", validate.Length.message_all)
+    message_equal = Reason("length", validate.Length.message_equal)
+
+
+class Range(validate.Range):
+    """``validate.Range`` whose messages are :class:`Reason` s: ``too_small``
+    (``min``), ``too_big`` (``max``), ``out_of_range`` (both bounds; ``min``, ``max``)."""
+
+    message_min = Reason("too_small", validate.Range.message_min)
+    message_max = Reason("too_big", validate.Range.message_max)
+    message_all = Reason("out_of_range", validate.Range.message_all)
+
+
 SLUG = validate.Regexp(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug: lowercase letters, digits and hyphens"
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    error=Reason("invalid_slug", "must be a slug: lowercase letters, digits and hyphens"),
 )
 MAX_ID_CHARS = 120
 """Longest record id (the ``id`` column and the schema's limit)."""
@@ -47,26 +155,24 @@ def is_record_id(value: str) -> bool:
 
 
 def _text(required: bool = True, max_length: int | None = None) -> fields.String:
-    checks = [validate.Length(min=1, max=max_length)]
+    checks = [Length(min=1, max=max_length)]
     if required:
         return fields.String(required=True, validate=checks)
-    return fields.String(
-        load_default=None, allow_none=True, validate=[validate.Length(max=max_length)]
-    )
+    return fields.String(load_default=None, allow_none=True, validate=[Length(max=max_length)])
 
 
-class ContactSchema(Schema):
+class ContactSchema(CodedSchema):
     """A contact person (member field)."""
 
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=Length(min=1, max=200))
     email = fields.Email(load_default=None, allow_none=True)
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    phone = fields.String(load_default=None, allow_none=True, validate=Length(max=50))
 
 
-class InnovationSchema(Schema):
+class InnovationSchema(CodedSchema):
     """One innovation record as imported or submitted (``data/README.md`` field table).
 
     Args:
@@ -79,49 +185,52 @@ class InnovationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=[validate.Length(max=MAX_ID_CHARS), SLUG])
+    id = fields.String(required=True, validate=[Length(max=MAX_ID_CHARS), SLUG])
     title = _text(max_length=300)
     summary = _text(max_length=2000)
     description = _text(max_length=20000)
     results = _text(required=False, max_length=20000)
-    priorities = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    communities = fields.List(
-        fields.String(), required=True, validate=validate.Length(min=1, max=3)
-    )
+    priorities = fields.List(fields.String(), required=True, validate=Length(min=1))
+    communities = fields.List(fields.String(), required=True, validate=Length(min=1, max=3))
     phase = fields.String(required=True)
     innovation_type = fields.String(required=True)
-    target_groups = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    target_groups = fields.List(fields.String(), required=True, validate=Length(min=1))
     evidence_level = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 5)
+        load_default=None, allow_none=True, strict=True, validate=Range(0, 5)
     )
     organisation = _text(max_length=300)
     province = fields.String(required=True)
     places_applied = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_INT32)
+        load_default=None, allow_none=True, strict=True, validate=Range(1, MAX_INT32)
     )
     start_year = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(1900, 2100)
+        load_default=None, allow_none=True, strict=True, validate=Range(1900, 2100)
     )
     programmes = fields.List(
-        fields.String(validate=validate.Length(min=1, max=300)),
+        fields.String(validate=Length(min=1, max=300)),
         load_default=list,
-        validate=validate.Length(max=20),
+        validate=Length(max=20),
     )
     url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
     keywords = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)),
+        fields.String(validate=Length(min=1, max=100)),
         load_default=list,
-        validate=validate.Length(max=50),
+        validate=Length(max=50),
     )
     last_verified = fields.Date(load_default=None, allow_none=True)
     created = fields.Date(load_default=None, allow_none=True)
     contact = fields.Nested(ContactSchema, load_default=None, allow_none=True)
     budget_eur = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, MAX_BUDGET_EUR)
+        load_default=None, allow_none=True, strict=True, validate=Range(0, MAX_BUDGET_EUR)
     )
     lessons_learned = _text(required=False, max_length=20000)
     internal_notes = _text(required=False, max_length=20000)
-    status = fields.String(required=True, validate=validate.OneOf(RECORD_STATUSES))
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            RECORD_STATUSES, error=Reason("not_a_choice", "Must be one of: {choices}.")
+        ),
+    )
 
     def __init__(self, taxonomy: Taxonomy, **kwargs):
         super().__init__(**kwargs)
@@ -136,9 +245,10 @@ class InnovationSchema(Schema):
             values = data[name] if isinstance(data[name], list) else [data[name]]
             unknown = [v for v in values if not self.taxonomy.has(vocabulary, v)]
             if unknown:
-                errors[name] = [f"unknown {vocabulary} id: {', '.join(map(str, unknown))}"]
+                ids = ", ".join(map(str, unknown))
+                errors[name] = [Reason("unknown_id", f"unknown {vocabulary} id: {ids}", ids=ids)]
             elif isinstance(data[name], list) and len(set(values)) != len(values):
-                errors[name] = ["contains the same id twice"]
+                errors[name] = [Reason("duplicate_id", "contains the same id twice")]
         if errors:
             raise ValidationError(errors)
 

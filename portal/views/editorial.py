@@ -20,13 +20,12 @@ from registry.records import record_to_dict
 
 from ..auth import requires
 from ..backends import backends
-from ..errors import domain_message
+from ..errors import domain_message, field_message
 from ..mail import VERIFY_LINK_MAX_AGE_S, unsign
 from ..submission import (
     FORM_FIELDS,
     errors_by_field,
     form_to_raw,
-    human_error,
     posted_values,
     record_to_form,
 )
@@ -48,7 +47,7 @@ def _form_page(values: dict, errors: dict, record_id: str | None, status: int = 
         fields=FORM_FIELDS,
         values=values,
         errors={
-            name: [human_error(m, kinds.get(name, "text"), values.get(name)) for m in messages]
+            name: [field_message(m, kinds.get(name, "text"), values.get(name)) for m in messages]
             for name, messages in errors.items()
         },
         record_id=record_id,
