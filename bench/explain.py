@@ -8,13 +8,13 @@ settings that bound them; failed searches by their errors.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from opensearchpy import OpenSearch
 
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
+from settings import Settings
 
 from .profiling import paragraph, profile, save_text, where_time_goes
 from .search_bench import query_url
@@ -96,7 +96,7 @@ def explain_edits(results: dict, client: OpenSearch, names: IndexNames) -> str:
     alias = names.alias("public")
     settings = client.indices.get_settings(index=alias, name="index.refresh_interval")
     refresh = next(iter(settings.values()))["settings"]["index"].get("refresh_interval", "1s")
-    poll = os.environ.get("INDEXER_POLL_SECONDS", "0.5")
+    poll = Settings.from_env().indexer_poll_seconds
     s, i = edits["searchable_ms"], edits["indexed_ms"]
     return (
         f"Edit to searchable: p95 {s['p95_ms']} ms, of which the indexer had written the "
