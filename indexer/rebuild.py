@@ -180,12 +180,21 @@ def _record_batches(
 
 
 def _overlapped_actions(
-    factory: sessionmaker[Session], targets: dict, progress: Callable[[int], None]
+    factory: sessionmaker[Session],
+    targets: dict,
+    progress: Callable[[int], None],
+    chunk_size: int = BULK_CHUNK,
+    depth: int = PREFETCH_CHUNKS,
 ) -> Iterator[dict]:
-    """The rebuild's bulk actions, built by a reader thread (:func:`prefetched`);
-    ``progress(records done)`` is called in the caller's thread as batches are taken."""
-    per_batch = max(1, BULK_CHUNK // len(AUDIENCES))
-    batches = prefetched(lambda: _record_batches(factory, targets, per_batch))
+    """The rebuild's bulk actions, built by a reader thread (:func:`prefetched`, up to
+    ``depth`` batches ahead) in batches of about ``chunk_size`` actions;
+    ``progress(records done)`` is called in the caller's thread as batches are taken.
+    ``depth`` 0 builds them in the caller's thread instead (no overlap)."""
+    if depth < 1:
+        yield from _record_actions(factory, targets, progress)
+        return
+    per_batch = max(1, chunk_size // len(AUDIENCES))
+    batches = prefetched(lambda: _record_batches(factory, targets, per_batch), depth)
     try:
         for done, actions in batches:
             yield from actions
@@ -219,11 +228,16 @@ def rebuild(
     factory: sessionmaker[Session],
     names: IndexNames,
     heartbeat: Callable[[], None] | None = None,
+    chunk_size: int = BULK_CHUNK,
+    prefetch: int = PREFETCH_CHUNKS,
 ) -> RebuildResult:
     """Build both indices from the registry and swap the aliases atomically.
 
     ``heartbeat`` is called every :data:`BULK_CHUNK` records (the CLI renews its
-    lease there, so a long rebuild keeps it), in the caller's thread.
+    lease there, so a long rebuild keeps it), in the caller's thread. ``chunk_size``:
+    bulk actions per request (default :data:`BULK_CHUNK`; the benchmark varies it).
+    ``prefetch``: chunks the reader thread may build ahead (0: no reader thread, the
+    documents are built between bulk requests, as the benchmark's baseline).
 
     A reader thread reads the registry and builds the documents while this thread
     waits for the bulk round trips (:func:`prefetched`, at most
@@ -260,9 +274,12 @@ def rebuild(
             beats[0] = count // BULK_CHUNK
             heartbeat()
 
-    actions = _overlapped_actions(factory, targets, progress)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    options = {**BULK_OPTIONS, "chunk_size": chunk_size}
+    actions = _overlapped_actions(factory, targets, progress, chunk_size, prefetch)
     try:
-        for ok, item in helpers.streaming_bulk(client, actions, **BULK_OPTIONS):
+        for ok, item in helpers.streaming_bulk(client, actions, **options):
             op, info = next(iter(item.items()))
             if not ok and not (op == "delete" and info.get("status") == 404):
                 error = info.get("error")
