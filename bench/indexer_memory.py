@@ -197,10 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _main_rebuild(args) -> int:
     """``--rebuild``: one real rebuild on a registry of the largest size, sampled."""
     size = max(args.sizes)
@@ -221,3 +217,7 @@ def _main_rebuild(args) -> int:
     peak = max((s["VmHWM"] for s in run["samples"]), default=None)
     print(json.dumps({"records": rows, "seconds": run["seconds"], "peak_mib": peak}))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
