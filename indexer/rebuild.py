@@ -162,21 +162,20 @@ def prefetched(
 def _record_batches(
     factory: sessionmaker[Session], targets: dict, records_per_batch: int
 ) -> Iterator[tuple[int, list[dict]]]:
-    """``(records done, actions)`` per ``records_per_batch`` registry records."""
-    batch: list[dict] = []
-    done = 0
-
-    def count(n: int) -> None:
-        nonlocal done
-        done = n
-
-    for action in _record_actions(factory, targets, count):
-        batch.append(action)
-        if len(batch) >= 2 * records_per_batch:
+    """``(records done, actions)`` per ``records_per_batch`` registry records (the last
+    batch may be smaller)."""
+    with factory() as session:
+        taxonomy = load_taxonomy(session)
+        batch: list[dict] = []
+        done = 0
+        for done, row in enumerate(iter_records(session), start=1):
+            record = record_to_dict(row)
+            batch.extend(actions_for(record["id"], record, 0, taxonomy, targets))
+            if done % records_per_batch == 0:
+                yield done, batch
+                batch = []
+        if batch:
             yield done, batch
-            batch = []
-    if batch:
-        yield done, batch
 
 
 def _overlapped_actions(

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from indexer.rebuild import (
     READER_THREAD,
     RebuildError,
+    _record_batches,
     current_indices,
     prefetched,
     rebuild,
@@ -133,6 +134,15 @@ def several_chunks(tmp_path, database):
     assert not import_jsonl(factory, path, chunk=1000).rejected
     yield url, factory
     factory.kw["bind"].dispose()
+
+
+def test_reader_batches_count_records_exactly(several_chunks):
+    _, factory = several_chunks
+    batches = list(_record_batches(factory, {"public": "p", "members": "m"}, 250))
+    total = len(read_data()) * COPIES
+    assert [done for done, _ in batches] == [250, 500, total]
+    # one action per audience and record: index, or delete where it is not visible
+    assert [len(actions) for _, actions in batches] == [500, 500, 2 * (total - 500)]
 
 
 def test_overlapped_rebuild_indexes_every_record_and_beats_per_chunk(client, several_chunks, names):
