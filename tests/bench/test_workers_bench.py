@@ -42,7 +42,8 @@ def test_tiny_run_measures_each_setting_against_raw_and_cleans_up(
     prefix = f"t{RUN_ID}-workers-{uuid.uuid4().hex[:6]}-"
     out = tmp_path / "results"
     argv = ["--size", "60", "--requests", "6", "--queries", "6", "--concurrency", "1", "3",
-            "--settings", "1 sync", "1 gthread x4", "--out", str(out), "--prefix", prefix]  # fmt: skip
+            "--settings", "1 sync", "1 gthread x4",
+            "--out", str(out), "--prefix", prefix]  # fmt: skip
     try:
         assert workers.main(argv) == 0
     finally:
