@@ -80,9 +80,13 @@ def test_prefetched_builds_ahead_while_the_consumer_waits_but_no_more_than_depth
 
     batches = prefetched(produce, depth=3)
     assert next(batches)[0] == 0
-    time.sleep(0.5)  # the consumer "waits for a bulk round trip"
-    # taken: 1; queued: 3; one more built and waiting to be put
-    assert 4 <= len(made) <= 5
+    # while the consumer "waits for a bulk round trip", the reader builds ahead:
+    # taken 1, queued 3, one more built and waiting for room, then it blocks
+    deadline = time.monotonic() + 20
+    while len(made) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert len(made) == 5
     batches.close()
     wait_no_reader()
     assert len(made) < 100
