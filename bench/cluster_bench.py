@@ -40,6 +40,7 @@ from indexer.rebuild import rebuild
 from registry.db import prepare
 from registry.records import import_jsonl
 from registry.taxonomy import load_taxonomy
+from settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 WORKER_SETTINGS = {
@@ -77,14 +78,16 @@ def run(args) -> dict:
     """Every measurement (see the module docstring); returns the results."""
     from devnode.cluster import ensure_cluster, member_pids, stop_cluster
 
-    os.environ["INDEX_REPLICAS"] = os.environ.get("INDEX_REPLICAS", "1")
+    # one replica unless INDEX_REPLICAS says otherwise: every shard survives a kill
+    os.environ.setdefault("INDEX_REPLICAS", "1")
+    settings = Settings.from_env()
     results: dict = {
         "date": dt.date.today().isoformat(), "size": args.size, "nodes": 3,
-        "replicas": int(os.environ["INDEX_REPLICAS"]), "nproc": os.cpu_count(),
+        "replicas": settings.index_replicas, "nproc": os.cpu_count(),
     }  # fmt: skip
     names = IndexNames(f"bench-cluster-{uuid.uuid4().hex[:6]}-")
     with ExitStack() as stack:
-        url = os.environ.get("OPENSEARCH_URL")
+        url = settings.opensearch_url
         started = []
         if not url:
             urls, started = ensure_cluster(3)

@@ -26,6 +26,7 @@ from indexer.client import IndexNames, make_client, opensearch_url
 from indexer.rebuild import rebuild
 from registry.db import PROJECT_ROOT, prepare
 from registry.records import import_jsonl
+from settings import Settings
 
 from .edits_bench import measure_edits
 from .procs import service
@@ -35,7 +36,7 @@ DATA = PROJECT_ROOT / "data" / "innovations.jsonl"
 
 def _postgres_database() -> tuple[str, callable]:
     """A fresh database on the PostgreSQL server; returns ``(url, drop)``."""
-    configured = os.environ.get("DATABASE_URL", "")
+    configured = Settings.from_env().database_url
     if configured.startswith("postgresql"):
         admin = make_url(configured)
     else:
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.date.today().isoformat()
     args.out.mkdir(parents=True, exist_ok=True)
     report = {"date": stamp, "edits": args.edits,
-              "poll_seconds": float(os.environ.get("INDEXER_POLL_SECONDS", "0.5")),
+              "poll_seconds": Settings.from_env().indexer_poll_seconds,
               "results": results}  # fmt: skip
     (args.out / f"{stamp}-edits-databases.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [

@@ -8,13 +8,13 @@ settings that bound them; failed searches by their errors.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from opensearchpy import OpenSearch
 
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
+from settings import Settings
 
 from .profiling import paragraph, profile, save_text, where_time_goes
 from .search_bench import query_url
@@ -76,18 +76,31 @@ def explain_portal(results: dict, config, db_url: str, os_url: str, names: Index
 
 
 def _queueing(results: dict) -> str:
-    """A sentence on throughput per concurrency level (queueing for gunicorn workers)."""
+    """A sentence on throughput per concurrency level and how many requests the
+    portal's gunicorn serves at once (workers × threads for ``gthread``, the default
+    of ``gunicorn.conf.py``; workers for ``sync``), from the run's environment."""
     workers = results["config"]["gunicorn_workers"]
+    settings = Settings.from_env()
     parts = [
         f"at concurrency {level} the portal served {data['portal']['throughput_rps']} req/s "
         f"against {data['raw']['throughput_rps']} req/s raw"
         for level, data in results["search"]["levels"].items()
     ]
-    return (
-        f" Throughput: {'; '.join(parts)}. With {workers} synchronous gunicorn workers, "
-        "requests beyond that queue for a worker, which the latency at higher "
-        "concurrency includes."
-    )
+    if settings.gunicorn_worker_class == "gthread":
+        threads = settings.gunicorn_threads
+        model = (
+            f"{workers} gthread gunicorn workers with {threads} threads each serve up to "
+            f"{workers * threads} requests at once (at most {settings.search_concurrency} "
+            "OpenSearch calls per worker); on the machine's cores they share the CPU with "
+            "OpenSearch and the load generator, so latency at higher concurrency includes "
+            "waiting for the CPU"
+        )
+    else:
+        model = (
+            f"{workers} sync gunicorn workers serve {workers} requests at once; requests "
+            "beyond that queue for a worker, which the latency at higher concurrency includes"
+        )
+    return f" Throughput: {'; '.join(parts)}. {model[0].upper()}{model[1:]}."
 
 
 def explain_edits(results: dict, client: OpenSearch, names: IndexNames) -> str:
@@ -96,7 +109,7 @@ def explain_edits(results: dict, client: OpenSearch, names: IndexNames) -> str:
     alias = names.alias("public")
     settings = client.indices.get_settings(index=alias, name="index.refresh_interval")
     refresh = next(iter(settings.values()))["settings"]["index"].get("refresh_interval", "1s")
-    poll = os.environ.get("INDEXER_POLL_SECONDS", "0.5")
+    poll = Settings.from_env().indexer_poll_seconds
     s, i = edits["searchable_ms"], edits["indexed_ms"]
     return (
         f"Edit to searchable: p95 {s['p95_ms']} ms, of which the indexer had written the "

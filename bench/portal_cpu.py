@@ -22,7 +22,6 @@ import cProfile
 import datetime as dt
 import io
 import json
-import os
 import pstats
 import statistics
 import sys
@@ -34,14 +33,13 @@ from pathlib import Path
 from indexer.client import IndexNames, make_client
 from indexer.rebuild import rebuild
 from registry.records import import_jsonl
+from settings import Settings
 
 from .generate import generate, read_records, write_jsonl
 from .machine import host_facts, node_facts
 from .run import RESULTS_DIR, make_registry
 from .search_bench import query_mix, query_url
 from .stats import percentile
-
-DEFAULT_URL = "http://127.0.0.1:9200"
 
 
 def _query_total(client, names: IndexNames) -> int:
@@ -149,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--profile", type=Path, help="also write a cProfile listing here")
     args = parser.parse_args(argv)
-    os_url = os.environ.get("OPENSEARCH_URL", DEFAULT_URL)
+    os_url = Settings.from_env().search_url
     with tempfile.TemporaryDirectory(prefix="innovatiebieb-cpu-") as tmp:
         result = measure(
             os_url, args.size, args.passes, args.queries, args.seed, Path(tmp), args.profile

@@ -60,13 +60,16 @@ def _read_actions(path: Path, names: IndexNames):
             yield action
 
 
-def raw_bulk(client: OpenSearch, names: IndexNames, actions: Path) -> dict:
+def raw_bulk(
+    client: OpenSearch, names: IndexNames, actions: Path, chunk_size: int | None = None
+) -> dict:
     """Bulk ``actions`` into fresh raw indices like the indexer's rebuild does.
 
     Creates both indices from :func:`indexer.client.index_body` with refresh off,
     streams the actions with ``helpers.streaming_bulk`` and the rebuild's own
-    :data:`~indexer.rebuild.BULK_OPTIONS`,
-    restores ``refresh_interval`` 1 s and refreshes, as :func:`indexer.rebuild.rebuild`.
+    :data:`~indexer.rebuild.BULK_OPTIONS` (``chunk_size`` replaces theirs when given,
+    to match an indexer run with the same chunk size), restores ``refresh_interval``
+    1 s and refreshes, as :func:`indexer.rebuild.rebuild`.
 
     Returns:
         ``{"seconds", "docs", "docs_per_s", "errors"}``; ``docs`` counts acknowledged
@@ -79,7 +82,8 @@ def raw_bulk(client: OpenSearch, names: IndexNames, actions: Path) -> dict:
         body["settings"]["index"]["refresh_interval"] = "-1"
         client.indices.create(index=raw_index(names, audience), body=body)
     docs = errors = 0
-    for ok, item in helpers.streaming_bulk(client, _read_actions(actions, names), **BULK_OPTIONS):
+    options = {**BULK_OPTIONS, **({"chunk_size": chunk_size} if chunk_size else {})}
+    for ok, item in helpers.streaming_bulk(client, _read_actions(actions, names), **options):
         op, info = next(iter(item.items()))
         if op == "index":
             docs += ok

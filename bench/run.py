@@ -41,6 +41,7 @@ from indexer.client import IndexNames, make_client
 from registry.db import prepare
 from registry.records import import_jsonl
 from registry.taxonomy import load_taxonomy
+from settings import Settings
 
 from . import report
 from .edits_bench import measure_edits
@@ -88,7 +89,7 @@ def log(message: str) -> None:
 def opensearch(config: Config) -> Iterator[str]:
     """The node's URL: ``config.opensearch_url``, ``OPENSEARCH_URL``, else devnode's
     local node (stopped at the end only if this run started it)."""
-    url = config.opensearch_url or os.environ.get("OPENSEARCH_URL")
+    url = config.opensearch_url or Settings.from_env().opensearch_url
     if url:
         yield url
         return

@@ -1,21 +1,26 @@
 """Full rebuild into fresh versioned indices, atomic alias swap, and rollback.
 
 The rebuild streams records from the registry (memory does not grow with their
-number), bulk-loads both new indices, replays the changes that arrived meanwhile,
-then moves both aliases in one ``_aliases`` call. The indices behind the aliases
-before the swap are kept for :func:`rollback`; older ones are deleted.
+number) in a reader thread that builds the documents while the bulk requests of the
+previous ones are under way, bulk-loads both new indices, replays the changes that
+arrived meanwhile, then moves both aliases in one ``_aliases`` call. The indices
+behind the aliases before the swap are kept for :func:`rollback`; older ones are
+deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import click
 from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +36,13 @@ log = logging.getLogger("indexer")
 
 BULK_CHUNK = 500
 """Documents per bulk request."""
+
+PREFETCH_CHUNKS = 4
+"""Bulk requests' worth of actions the reader thread may build ahead of the bulk
+round trips (bounds the rebuild's memory: at most this many chunks wait in the queue)."""
+
+READER_THREAD = "rebuild-reader"
+"""Name of the thread that reads the registry and builds documents during a rebuild."""
 
 BULK_OPTIONS = {
     "chunk_size": BULK_CHUNK,
@@ -86,6 +98,110 @@ def _record_actions(
             progress(count)
 
 
+_DONE = object()
+
+
+def prefetched(
+    make_batches: Callable[[], Iterator[tuple[int, list[dict]]]], depth: int = PREFETCH_CHUNKS
+) -> Iterator[tuple[int, list[dict]]]:
+    """Run the producer ``make_batches`` in a thread of its own and yield its batches.
+
+    The producer (registry reads and document building) fills a queue of at most
+    ``depth`` batches while the caller waits on OpenSearch, so building and bulk round
+    trips overlap; the queue bound keeps memory flat whatever the registry's size.
+
+    Args:
+        make_batches: called once in the reader thread; yields ``(records done so
+            far, actions)``.
+        depth: batches that may wait in the queue (at least 1).
+    Yields:
+        the producer's batches, in its order.
+    Raises:
+        whatever the producer raised, in the caller's thread, once the batches before
+        it were yielded. When the caller stops early (an exception in the bulk
+        loop, or ``close()``), the producer is told to stop and the thread is joined
+        before the caller's exception goes on, so no thread outlives the rebuild.
+    """
+    batches: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in make_batches():
+                if not offer(batch):
+                    return
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+        offer(_DONE)
+
+    reader = threading.Thread(target=produce, name=READER_THREAD, daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = batches.get()
+            if item is _DONE:
+                break
+            yield item
+        if failure:
+            raise failure[0]
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _record_batches(
+    factory: sessionmaker[Session], targets: dict, records_per_batch: int
+) -> Iterator[tuple[int, list[dict]]]:
+    """``(records done, actions)`` per ``records_per_batch`` registry records (the last
+    batch may be smaller)."""
+    with factory() as session:
+        taxonomy = load_taxonomy(session)
+        batch: list[dict] = []
+        done = 0
+        for done, row in enumerate(iter_records(session), start=1):
+            record = record_to_dict(row)
+            batch.extend(actions_for(record["id"], record, 0, taxonomy, targets))
+            if done % records_per_batch == 0:
+                yield done, batch
+                batch = []
+        if batch:
+            yield done, batch
+
+
+def _overlapped_actions(
+    factory: sessionmaker[Session],
+    targets: dict,
+    progress: Callable[[int], None],
+    chunk_size: int = BULK_CHUNK,
+    depth: int = PREFETCH_CHUNKS,
+) -> Iterator[dict]:
+    """The rebuild's bulk actions, built by a reader thread (:func:`prefetched`, up to
+    ``depth`` batches ahead) in batches of about ``chunk_size`` actions;
+    ``progress(records done)`` is called in the caller's thread as batches are taken.
+    ``depth`` 0 builds them in the caller's thread instead (no overlap)."""
+    if depth < 1:
+        yield from _record_actions(factory, targets, progress)
+        return
+    per_batch = max(1, chunk_size // len(AUDIENCES))
+    batches = prefetched(lambda: _record_batches(factory, targets, per_batch), depth)
+    try:
+        for done, actions in batches:
+            yield from actions
+            progress(done)
+    finally:
+        batches.close()
+
+
 def _progress_printer(total: int) -> Callable[[int], None]:
     """A progress bar (click's) on a terminal (stderr), silence otherwise; the returned
     function takes the number of records done so far."""
@@ -111,16 +227,27 @@ def rebuild(
     factory: sessionmaker[Session],
     names: IndexNames,
     heartbeat: Callable[[], None] | None = None,
+    chunk_size: int = BULK_CHUNK,
+    prefetch: int = PREFETCH_CHUNKS,
 ) -> RebuildResult:
     """Build both indices from the registry and swap the aliases atomically.
 
     ``heartbeat`` is called every :data:`BULK_CHUNK` records (the CLI renews its
-    lease there, so a long rebuild keeps it).
+    lease there, so a long rebuild keeps it), in the caller's thread. ``chunk_size``:
+    bulk actions per request (default :data:`BULK_CHUNK`; the benchmark varies it).
+    ``prefetch``: chunks the reader thread may build ahead (0: no reader thread, the
+    documents are built between bulk requests, as the benchmark's baseline).
+
+    A reader thread reads the registry and builds the documents while this thread
+    waits for the bulk round trips (:func:`prefetched`, at most
+    :data:`PREFETCH_CHUNKS` chunks ahead); an error on either side stops both.
 
     Raises:
         RebuildError: documents were rejected (each listed in the result with its
             id and reason, the new indices are kept for inspection and the aliases
-            stay where they were), or the cluster failed.
+            stay where they were), or the cluster failed (a bulk request raised).
+        Exception: whatever reading the registry or building a document raised,
+            after the reader thread stopped; the aliases stay where they were.
     Returns:
         a :class:`RebuildResult` with ``swapped=True``.
     """
@@ -138,22 +265,32 @@ def rebuild(
         total = session.scalar(select(func.count()).select_from(Innovation)) or 0
     show = _progress_printer(total)
 
+    beats = [0]
+
     def progress(count: int) -> None:
         show(count)
-        if heartbeat and count % BULK_CHUNK == 0:
+        if heartbeat and count // BULK_CHUNK > beats[0]:
+            beats[0] = count // BULK_CHUNK
             heartbeat()
 
-    for ok, item in helpers.streaming_bulk(
-        client, _record_actions(factory, targets, progress), **BULK_OPTIONS
-    ):
-        op, info = next(iter(item.items()))
-        if not ok and not (op == "delete" and info.get("status") == 404):
-            error = info.get("error")
-            reason = error.get("reason") if isinstance(error, dict) else str(error)
-            result.rejected.append((info.get("_id", "?"), reason or "rejected"))
-    for index in targets.values():
-        client.indices.put_settings(index=index, body={"index": {"refresh_interval": "1s"}})
-        client.indices.refresh(index=index)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    options = {**BULK_OPTIONS, "chunk_size": chunk_size}
+    actions = _overlapped_actions(factory, targets, progress, chunk_size, prefetch)
+    try:
+        for ok, item in helpers.streaming_bulk(client, actions, **options):
+            op, info = next(iter(item.items()))
+            if not ok and not (op == "delete" and info.get("status") == 404):
+                error = info.get("error")
+                reason = error.get("reason") if isinstance(error, dict) else str(error)
+                result.rejected.append((info.get("_id", "?"), reason or "rejected"))
+        for index in targets.values():
+            client.indices.put_settings(index=index, body={"index": {"refresh_interval": "1s"}})
+            client.indices.refresh(index=index)
+    except OpenSearchException as exc:
+        raise RebuildError(f"bulk load failed; aliases not moved: {exc}") from exc
+    finally:
+        actions.close()  # stops and joins the reader thread on every way out
     if result.rejected:
         raise RebuildError(_reject_message(result))
     result.replayed += _replay(client, factory, targets, start)

@@ -28,6 +28,7 @@ from pathlib import Path
 from indexer.client import IndexNames, make_client
 from registry.db import prepare
 from registry.records import import_jsonl
+from settings import Settings
 
 from .harness import BASELINE_FIELDS, evaluate, render_markdown
 
@@ -50,12 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     judged = json.loads(args.judgments.read_text(encoding="utf-8"))
 
-    import os
-
     from devnode import ensure_node, stop_node
 
     started = False
-    url = os.environ.get("OPENSEARCH_URL")
+    url = Settings.from_env().opensearch_url
     if not url:
         url, started = ensure_node()
     client = make_client(url, timeout_s=60)
