@@ -15,6 +15,7 @@ from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from registry.db import transaction
 from registry.records import import_jsonl
+from registry.roles import ROLES
 from registry.users import create_user, reset_password
 from tests.conftest import DATA_FILE, RUN_ID, make_registry
 
@@ -28,7 +29,6 @@ EDITOR_CANARIES = ("kanarieredactie5m1z",)
 HIDDEN_RECORD_CANARIES = ("kanarieconcept4t", "kanariereview2h")
 ARCHIVED_CANARY = "kanariearchief8w"
 PASSWORD = "een-lang-wachtwoord"
-ROLES = ("member", "editor", "analyst", "admin")
 
 BASE = {
     "summary": "Kanarierecord voor de toegangstest.",
@@ -187,6 +187,22 @@ def test_a_members_result_shows_the_excerpt_of_a_members_only_field(site):
     assert "<mark>kanarieles9k2p</mark>" in html
     public = browser_for(site, None).get("/zoeken?q=kanarieles9k2p").get_data(as_text=True)
     assert "kanarieles9k2p</mark>" not in public
+
+
+ROLE_NAMES = {
+    "member": ("Lid", "Member"),
+    "editor": ("Redacteur", "Editor"),
+    "analyst": ("Analist", "Analyst"),
+    "admin": ("Beheerder", "Administrator"),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_account_page_names_the_role_in_the_visitors_language(site, role):
+    dutch, english = ROLE_NAMES[role]
+    http = browser_for(site, role)
+    assert f"({dutch})" in http.get("/mijn/account").get_data(as_text=True)
+    assert f"({english})" in http.get("/mijn/account?lang=en").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ROLES)
