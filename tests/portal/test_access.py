@@ -16,8 +16,9 @@ from indexer.rebuild import rebuild
 from registry.db import transaction
 from registry.records import import_jsonl
 from registry.roles import ROLES
-from registry.users import create_user, reset_password
+from registry.users import reset_password
 from tests.conftest import DATA_FILE, RUN_ID, make_registry
+from tests.helpers import create_role_users, site_config
 
 MEMBER_CANARIES = (
     "kanariecontact7x3q",
@@ -79,19 +80,10 @@ def site(tmp_path_factory, client, opensearch_url, database):
     extra.write_text("\n".join(json.dumps({**BASE, **r}) for r in CANARY_RECORDS) + "\n", "utf-8")
     assert not import_jsonl(factory, DATA_FILE).rejected
     assert not import_jsonl(factory, extra).rejected
-    with transaction(factory) as session:
-        for role in ROLES:
-            create_user(session, f"{role}@bieb.example", role, PASSWORD)
+    create_role_users(factory, lambda role: f"{role}@bieb.example", PASSWORD)
     names = IndexNames(f"t{RUN_ID}-access-")
     rebuild(client, factory, names)
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": url,
-        "OPENSEARCH_URL": opensearch_url,
-        "INDEX_PREFIX": names.prefix,
-        "SECRET_KEY": "access-test",
-        "WTF_CSRF_ENABLED": False,
-    }
+    config = site_config(url, opensearch_url, names.prefix, "access-test")
     yield {"app": create_app(config), "config": config, "factory": factory}
     client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
 
