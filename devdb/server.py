@@ -22,7 +22,6 @@ from pathlib import Path
 from devnode.config import cache_dir
 from devserver import process
 from devserver.process import Readiness, ServerProcess
-from settings import Settings, SettingsError
 
 DB_USER = "innovatiebieb-pg"
 SUPERUSER = "innovatiebieb"
@@ -37,12 +36,7 @@ class DbError(Exception):
 
 def resolve_port(port: int | None) -> int:
     """Return ``port``, else ``$DEVDB_PORT``, else 5433. Raises DbError for an invalid port."""
-    if port is None:
-        try:
-            port = Settings.from_env().devdb_port
-        except SettingsError as exc:
-            raise DbError(exc.message) from None
-    return process.check_port(port, DbError)
+    return process.resolve_port(port, "devdb_port", DbError)
 
 
 def server_dir(port: int) -> Path:

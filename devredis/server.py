@@ -24,7 +24,6 @@ from pathlib import Path
 from devnode.config import cache_dir
 from devserver import process
 from devserver.process import Readiness, ServerProcess
-from settings import Settings, SettingsError
 
 DEFAULT_PORT = 6390
 REDIS_USER = "innovatiebieb-redis"
@@ -38,12 +37,7 @@ class RedisError(Exception):
 
 def resolve_port(port: int | None) -> int:
     """``port``, else ``$DEVREDIS_PORT``, else 6390. Raises RedisError for an invalid port."""
-    if port is None:
-        try:
-            port = Settings.from_env().devredis_port
-        except SettingsError as exc:
-            raise RedisError(exc.message) from None
-    return process.check_port(port, RedisError)
+    return process.resolve_port(port, "devredis_port", RedisError)
 
 
 def server_dir(port: int) -> Path:

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from settings import Settings, SettingsError
+
 # Processes this interpreter started, so they are reaped instead of lingering as zombies.
 _children: dict[int, subprocess.Popen] = {}
 
@@ -282,3 +284,18 @@ def check_port(port: int, error: type[Exception]) -> int:
     if not 1 <= port <= 65535:
         raise error(f"port {port} is outside 1-65535")
     return port
+
+
+def resolve_port(port: int | None, setting: str, error: type[Exception]) -> int:
+    """``port``, else the field ``setting`` of :meth:`settings.Settings.from_env` (e.g.
+    ``"devdb_port"``: ``$DEVDB_PORT`` or its default).
+
+    Raises ``error`` with the settings' message for an invalid environment value, or
+    for a port outside 1-65535.
+    """
+    if port is None:
+        try:
+            port = getattr(Settings.from_env(), setting)
+        except SettingsError as exc:
+            raise error(exc.message) from None
+    return check_port(port, error)

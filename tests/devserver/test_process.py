@@ -162,3 +162,12 @@ def test_devredis_keeps_the_folder_of_its_default_port(monkeypatch):
     assert not process.port_in_use(port)
     assert (server.server_dir(port) / "redis.conf").exists()
     shutil.rmtree(server.server_dir(port))
+
+
+def test_the_port_comes_from_the_argument_else_the_environment(monkeypatch):
+    monkeypatch.setenv("DEVDB_PORT", "5999")
+    assert process.resolve_port(None, "devdb_port", Failure) == 5999
+    assert process.resolve_port(6000, "devdb_port", Failure) == 6000
+    monkeypatch.setenv("DEVDB_PORT", "vijf")
+    with pytest.raises(Failure, match="DEVDB_PORT"):
+        process.resolve_port(None, "devdb_port", Failure)
