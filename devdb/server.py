@@ -11,28 +11,23 @@ refuses root).
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from devnode.config import cache_dir
-from settings import Settings, SettingsError
+from devserver import process
+from devserver.process import Readiness, ServerProcess
 
 DB_USER = "innovatiebieb-pg"
 SUPERUSER = "innovatiebieb"
 STARTUP_TIMEOUT = 60  # seconds
 STOP_TIMEOUT = 30  # seconds
 PG_ROOT = Path("/usr/lib/postgresql")
-
-# Processes this interpreter started, so they are reaped instead of lingering as zombies.
-_children: dict[int, subprocess.Popen] = {}
 
 
 class DbError(Exception):
@@ -41,19 +36,24 @@ class DbError(Exception):
 
 def resolve_port(port: int | None) -> int:
     """Return ``port``, else ``$DEVDB_PORT``, else 5433. Raises DbError for an invalid port."""
-    if port is None:
-        try:
-            port = Settings.from_env().devdb_port
-        except SettingsError as exc:
-            raise DbError(exc.message) from None
-    if not 1 <= port <= 65535:
-        raise DbError(f"port {port} is outside 1-65535")
-    return port
+    return process.resolve_port(port, "devdb_port", DbError)
 
 
 def server_dir(port: int) -> Path:
     """The state directory of the server on ``port`` (it may not exist yet)."""
     return cache_dir() / f"postgres-{port}"
+
+
+def server_process(port: int) -> ServerProcess:
+    """The PostgreSQL process devdb runs on ``port``.
+
+    Recognised by ``DEVDB_DIR`` in its environment, which devdb sets at spawn: a
+    recycled pid lacks it.
+    """
+    base = server_dir(port)
+    return ServerProcess(
+        "PostgreSQL", base, "postgres.pid", process.environ_marker("DEVDB_DIR", str(base))
+    )
 
 
 def server_url(port: int | None = None, database: str = "postgres") -> str:
@@ -101,10 +101,10 @@ def ensure_server(port: int | None = None) -> tuple[str, bool]:
         DbError: binaries missing, port taken by something else, or the server fails.
     """
     port = resolve_port(port)
-    pid = _our_pid(port)
+    pid = server_process(port).pid()
     started = False
     if pid is None:
-        if _port_in_use(port):
+        if process.port_in_use(port):
             raise DbError(
                 f"port {port} is in use by a server devdb did not start; choose another with "
                 "--port N or DEVDB_PORT=N, or point DATABASE_URL at that server"
@@ -121,28 +121,13 @@ def stop_server(port: int | None = None) -> None:
     still is our server; otherwise just says so.
     """
     port = resolve_port(port)
-    pid = _our_pid(port)
-    if pid is None:
-        print(f"no devdb-started PostgreSQL is running on port {port}", file=sys.stderr)
-        return
-    print(f"stopping PostgreSQL (pid {pid}) on port {port}…", file=sys.stderr)
-    for sig, wait in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGKILL, 5)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if not _alive(pid):
-            break
-    (server_dir(port) / "postgres.pid").unlink(missing_ok=True)
+    process.stop(server_process(port), signal.SIGINT, STOP_TIMEOUT, 0.1, "devdb", port)
 
 
 def status(port: int | None = None) -> bool:
     """Print whether our server runs on ``port``; return True if one does."""
     port = resolve_port(port)
-    pid = _our_pid(port)
+    pid = server_process(port).pid()
     if pid:
         print(f"devdb's PostgreSQL runs on 127.0.0.1:{port} (pid {pid})")
     else:
@@ -156,15 +141,7 @@ def _start(port: int) -> int:
     data, run = base / "data", base / "run"
     base.mkdir(parents=True, exist_ok=True)
     run.mkdir(exist_ok=True)
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        uid, gid = _db_user()
-        _check_traversable(base)
-        os.chown(base, uid, gid)
-        os.chown(run, uid, gid)
-        if not shutil.which("setpriv"):
-            raise DbError(f"setpriv (util-linux) is needed to run PostgreSQL as {DB_USER}")
-        as_user = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--"]
+    as_user = process.as_user(DB_USER, "PostgreSQL", DbError, base, own=(base, run))
     if not (data / "PG_VERSION").exists():
         _initdb(bindir, base, data, as_user)
     command = [
@@ -173,17 +150,11 @@ def _start(port: int) -> int:
         "-c", f"unix_socket_directories={run}", "-c", "max_connections=300",
     ]  # fmt: skip
     env = dict(os.environ, HOME=str(base), DEVDB_DIR=str(base))
-    with open(base / "server.log", "ab") as log:
-        proc = subprocess.Popen(
-            command, cwd=base, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    _children[proc.pid] = proc
-    (base / "postgres.pid").write_text(f"{proc.pid}\n")
-    print(
-        f"started PostgreSQL (pid {proc.pid}) on 127.0.0.1:{port}, state in {base}", file=sys.stderr
+    pid = process.spawn(
+        server_process(port), command, env=env, log=base / "server.log", append_log=True
     )
-    return proc.pid
+    print(f"started PostgreSQL (pid {pid}) on 127.0.0.1:{port}, state in {base}", file=sys.stderr)
+    return pid
 
 
 def _initdb(bindir: Path, base: Path, data: Path, as_user: list[str]) -> None:
@@ -192,7 +163,7 @@ def _initdb(bindir: Path, base: Path, data: Path, as_user: list[str]) -> None:
     pwfile.write_text(password + "\n")
     pwfile.chmod(0o600)
     if as_user:
-        os.chown(pwfile, *_db_user())
+        os.chown(pwfile, *process.system_user(DB_USER, DbError))
     command = [
         *as_user, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER,
         "--pwfile", str(pwfile), "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8",
@@ -203,45 +174,16 @@ def _initdb(bindir: Path, base: Path, data: Path, as_user: list[str]) -> None:
         raise DbError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
 
 
-def _db_user() -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(DB_USER)
-    except KeyError:
-        useradd = [
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            DB_USER,
-        ]
-        result = subprocess.run(useradd, check=False, capture_output=True, text=True)
-        try:  # a concurrent useradd may have failed this one yet created the user
-            entry = pwd.getpwnam(DB_USER)
-        except KeyError:
-            raise DbError(f"cannot create user {DB_USER}: {result.stderr.strip()}") from None
-    return entry.pw_uid, entry.pw_gid
-
-
-def _check_traversable(path: Path) -> None:
-    for parent in path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            raise DbError(
-                f"{DB_USER} cannot reach {path} because {parent} is closed to other users; "
-                "point INNOVATIEBIEB_CACHE elsewhere, e.g. /var/cache/innovatiebieb"
-            )
-
-
 def _wait_ready(port: int, pid: int) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if _port_in_use(port) and _accepts(port):
-            return
-        if not _alive(pid):
-            (server_dir(port) / "postgres.pid").unlink(missing_ok=True)
-            raise DbError(f"PostgreSQL exited during startup; its last output:\n{_log_tail(port)}")
-        time.sleep(0.2)
-    if pid in _children:
+    ready = process.wait_ready(
+        lambda: process.port_in_use(port) and _accepts(port), pid, STARTUP_TIMEOUT, 0.2
+    )
+    if ready is Readiness.READY:
+        return
+    if ready is Readiness.EXITED:
+        server_process(port).forget()
+        raise DbError(f"PostgreSQL exited during startup; its last output:\n{_log_tail(port)}")
+    if process.started_by_us(pid):
         stop_server(port)
     raise DbError(
         f"PostgreSQL on port {port} was not ready after {STARTUP_TIMEOUT} s:\n{_log_tail(port)}"
@@ -263,36 +205,5 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _log_tail(port: int, count: int = 30) -> str:
-    try:
-        text = (server_dir(port) / "server.log").read_text(errors="replace")
-    except OSError:
-        return "(no output recorded)"
-    return "\n".join(text.splitlines()[-count:])
-
-
-def _our_pid(port: int) -> int | None:
-    """The pid from ``postgres.pid`` if that process is alive and is our server."""
-    base = server_dir(port)
-    try:
-        pid = int((base / "postgres.pid").read_text())
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except (OSError, ValueError):
-        return None
-    # a recycled pid lacks the marker we put into the server's environment at spawn
-    marker = f"\0DEVDB_DIR={base}\0".encode()
-    return pid if marker in b"\0" + environ and _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    if pid in _children:
-        return _children[pid].poll() is None
-    try:  # a zombie ("Z") has stopped, even if init has not reaped it yet
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def _log_tail(port: int) -> str:
+    return process.log_tail(server_dir(port) / "server.log")

@@ -19,8 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+from devserver import process
+
 from .config import MAX_CLUSTER_HEAP_MIB, NodeError, cache_dir, settings
-from .node import _alive, _get_json, _our_pid, _port_in_use, _start, stop_node
+from .node import _get_json, _start, node_process, stop_node
 
 DEFAULT_BASE_PORT = 9211
 DEFAULT_HEAP = "384m"
@@ -83,7 +85,7 @@ def ensure_cluster(nodes: int = 3, base: int | None = None) -> tuple[list[str], 
     heap = _heap()
     for port in ports:
         for taken in (port, port + TRANSPORT_OFFSET):
-            if _our_pid(port) is None and _port_in_use(taken):
+            if node_process(port).pid() is None and process.port_in_use(taken):
                 raise NodeError(
                     f"port {taken} is in use by something devnode did not start; "
                     "choose another base with --port N or OPENSEARCH_CLUSTER_PORT=N"
@@ -98,7 +100,7 @@ def ensure_cluster(nodes: int = 3, base: int | None = None) -> tuple[list[str], 
     _record(base).write_text(json.dumps({"ports": ports}) + "\n")
     started = []
     for port in ports:
-        if _our_pid(port) is None:
+        if node_process(port).pid() is None:
             _start(port, {**layout, "transport_port": port + TRANSPORT_OFFSET})
             started.append(port)
     _wait_formed(ports)
@@ -107,7 +109,7 @@ def ensure_cluster(nodes: int = 3, base: int | None = None) -> tuple[list[str], 
 
 def member_pids(base: int | None = None, nodes: int = 3) -> dict[int, int | None]:
     """``{http port: pid or None}`` of the members devnode started (None: not running)."""
-    return {p: _our_pid(p) for p in member_ports(base_port(base), nodes)}
+    return {p: node_process(p).pid() for p in member_ports(base_port(base), nodes)}
 
 
 def stop_cluster(base: int | None = None) -> bool:
@@ -143,7 +145,7 @@ def _wait_formed(ports: list[int]) -> None:
             health = _get_json(port, query)
             if health and not health.get("timed_out") and health.get("status") != "red":
                 pending.remove(port)
-            elif (pid := _our_pid(port)) is None or not _alive(pid):
+            elif node_process(port).pid() is None:
                 print(file=sys.stderr)
                 raise NodeError(f"cluster member on port {port} exited during startup; see its "
                                 f"console.log in {cache_dir() / f'node-{port}'}")  # fmt: skip

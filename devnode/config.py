@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from devserver import process
 from settings import Settings, SettingsError
 
 OPENSEARCH_VERSION = "2.19.6"
@@ -47,8 +48,4 @@ def node_dir(port: int) -> Path:
 
 def resolve_port(port: int | None) -> int:
     """Return `port`, else $OPENSEARCH_PORT, else 9200. Raises NodeError for an invalid port."""
-    if port is None:
-        port = settings().opensearch_port
-    if not 1 <= port <= 65535:
-        raise NodeError(f"port {port} is outside 1-65535")
-    return port
+    return process.resolve_port(port, "opensearch_port", NodeError)

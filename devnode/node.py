@@ -2,16 +2,17 @@
 
 import json
 import os
-import pwd
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+
+from devserver import process
+from devserver.process import Readiness, ServerProcess
 
 from .config import NODE_USER, NodeError, node_dir, resolve_port, settings
 from .dist import fetch
@@ -22,12 +23,20 @@ MAX_HEAP_MIB = 1024
 # OpenSearch 2.x needs the SecurityManager, which JDK 24 removed.
 JAVA_MIN, JAVA_MAX = 17, 23
 
-USERADD = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", NODE_USER]
-
-# Processes this interpreter started, so they can be reaped instead of lingering as zombies.
-_children: dict[int, subprocess.Popen] = {}
 # Local requests must never go through an http_proxy from the environment.
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def node_process(port: int) -> ServerProcess:
+    """The OpenSearch process devnode runs on ``port``.
+
+    A recycled pid lacks our node dir. The environment (unlike the command line) has it
+    from the spawn on; ``OPENSEARCH_TMPDIR``, as the launcher rewrites
+    ``OPENSEARCH_PATH_CONF``.
+    """
+    node = node_dir(port)
+    is_ours = process.environ_marker("OPENSEARCH_TMPDIR", f"{node}/tmp")
+    return ServerProcess("OpenSearch", node, "opensearch.pid", is_ours)
 
 
 def ensure_node(port: int | None = None) -> tuple[str, bool]:
@@ -40,7 +49,7 @@ def ensure_node(port: int | None = None) -> tuple[str, bool]:
     """
     port = resolve_port(port)
     url = f"http://127.0.0.1:{port}"
-    pid = _our_pid(port)
+    pid = node_process(port).pid()
     started = False
     if pid is not None:
         print(f"reusing devnode's OpenSearch (pid {pid}) on {url}", file=sys.stderr)
@@ -49,7 +58,7 @@ def ensure_node(port: int | None = None) -> tuple[str, bool]:
         if info.get("version", {}).get("distribution") == "opensearch":
             number = info["version"].get("number")
             print(f"reusing OpenSearch {number} on {url}, not started by devnode", file=sys.stderr)
-        elif _port_in_use(port):
+        elif process.port_in_use(port):
             raise NodeError(
                 f"port {port} is in use by something that is not OpenSearch; "
                 "choose another with --port N or OPENSEARCH_PORT=N"
@@ -67,28 +76,13 @@ def stop_node(port: int | None = None) -> None:
     the pid file, and only if it still is our OpenSearch; otherwise just says so.
     """
     port = resolve_port(port)
-    pid = _our_pid(port)
-    if pid is None:
-        print(f"no devnode-started OpenSearch is running on port {port}", file=sys.stderr)
-        return
-    print(f"stopping OpenSearch (pid {pid}) on port {port}…", file=sys.stderr)
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if not _alive(pid):
-            break
-    (node_dir(port) / "opensearch.pid").unlink(missing_ok=True)
+    process.stop(node_process(port), signal.SIGTERM, STOP_TIMEOUT, 0.2, "devnode", port)
 
 
 def status(port: int | None = None) -> bool:
     """Print whether our node runs on `port` and its cluster health; return True if one answers."""
     port = resolve_port(port)
-    pid = _our_pid(port)
+    pid = node_process(port).pid()
     health = _get_json(port, "/_cluster/health")
     state = health.get("status", "unknown") if health else "not answering"
     if pid:
@@ -132,31 +126,16 @@ def _start(port: int, cluster: dict | None = None) -> int:
     _write_config(dist, node, port, cluster)
     env = dict(os.environ, OPENSEARCH_JAVA_HOME=str(java_home), OPENSEARCH_TMPDIR=str(node / "tmp"))
     env["OPENSEARCH_PATH_CONF"] = str(node / "config")
-    command = [str(dist / "bin" / "opensearch")]
+    own = [node]
     if os.geteuid() == 0:  # OpenSearch refuses to run as root
-        uid, gid = _node_user()
-        _check_traversable(node)
-        for root, dirs, files in os.walk(node):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.lchown(name, uid, gid)
         env["HOME"] = str(node)  # the system user has no home of its own
-        if not shutil.which("setpriv"):
-            raise NodeError(f"setpriv (util-linux) is needed to run OpenSearch as {NODE_USER}")
-        command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--", *command]
-    with open(node / "console.log", "wb") as log:
-        proc = subprocess.Popen(
-            command,
-            env=env,
-            cwd=node,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _children[proc.pid] = proc
-    (node / "opensearch.pid").write_text(f"{proc.pid}\n")
-    print(f"started OpenSearch (pid {proc.pid}), state in {node}", file=sys.stderr)
-    return proc.pid
+        for root, dirs, files in os.walk(node):
+            own += [Path(root, name) for name in dirs + files]
+    as_user = process.as_user(NODE_USER, "OpenSearch", NodeError, node, own)
+    command = [*as_user, str(dist / "bin" / "opensearch")]
+    pid = process.spawn(node_process(port), command, env=env, log=node / "console.log")
+    print(f"started OpenSearch (pid {pid}), state in {node}", file=sys.stderr)
+    return pid
 
 
 def _write_config(dist: Path, node: Path, port: int, cluster: dict | None = None) -> None:
@@ -212,52 +191,30 @@ def _heap() -> str:
     return heap
 
 
-def _node_user() -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(NODE_USER)
-    except KeyError:
-        try:
-            result = subprocess.run(USERADD, check=False, capture_output=True, text=True)
-        except OSError as exc:
-            raise NodeError(f"cannot create user {NODE_USER}: {exc}") from None
-        try:  # a concurrent useradd may have failed this one yet created the user
-            entry = pwd.getpwnam(NODE_USER)
-        except KeyError:
-            raise NodeError(f"cannot create user {NODE_USER}: {result.stderr.strip()}") from None
-    return entry.pw_uid, entry.pw_gid
-
-
-def _check_traversable(path: Path) -> None:
-    for parent in path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            raise NodeError(
-                f"{NODE_USER} cannot reach {path} because {parent} is closed to other users; "
-                "point INNOVATIEBIEB_CACHE elsewhere, e.g. /var/cache/innovatiebieb"
-            )
-
-
 def _wait_healthy(port: int, pid: int | None) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
     waited = False
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         health = _get_json(port, "/_cluster/health?wait_for_status=yellow&timeout=1s")
-        if health and health.get("status") in ("green", "yellow"):
-            if waited:
-                print(" ready", file=sys.stderr)
-            return
-        if pid is not None and not _alive(pid):
-            print(file=sys.stderr)
-            (node_dir(port) / "opensearch.pid").unlink(missing_ok=True)
-            raise NodeError(
-                f"OpenSearch exited during startup; its last output:\n{_log_tail(port)}"
-            )
+        return bool(health) and health.get("status") in ("green", "yellow")
+
+    def tick() -> None:
+        nonlocal waited
         if not waited:
             print(f"waiting for OpenSearch on port {port} ", end="", file=sys.stderr)
             waited = True
         print(".", end="", file=sys.stderr, flush=True)
-        time.sleep(1)
+
+    ready = process.wait_ready(healthy, pid, STARTUP_TIMEOUT, 1, tick)
+    if ready is Readiness.READY:
+        if waited:
+            print(" ready", file=sys.stderr)
+        return
     print(file=sys.stderr)
-    if pid in _children:  # don't leave a hung node behind, but only one this process started
+    if ready is Readiness.EXITED:
+        node_process(port).forget()
+        raise NodeError(f"OpenSearch exited during startup; its last output:\n{_log_tail(port)}")
+    if process.started_by_us(pid):  # don't leave a hung node behind, only one we started
         stop_node(port)
     raise NodeError(
         f"OpenSearch on port {port} was not healthy after {STARTUP_TIMEOUT} s; "
@@ -265,35 +222,8 @@ def _wait_healthy(port: int, pid: int | None) -> None:
     )
 
 
-def _log_tail(port: int, count: int = 30) -> str:
-    try:
-        text = (node_dir(port) / "console.log").read_text(errors="replace")
-    except OSError:
-        return "(no output recorded)"
-    return "\n".join(text.splitlines()[-count:])
-
-
-def _our_pid(port: int) -> int | None:
-    """Return the pid from the node's pid file if that process is alive and is our node."""
-    node = node_dir(port)
-    try:
-        pid = int((node / "opensearch.pid").read_text())
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except (OSError, ValueError):
-        return None
-    # A recycled pid lacks our node dir. The environment (unlike the command line) has it from
-    # the spawn on; OPENSEARCH_TMPDIR, as the launcher rewrites OPENSEARCH_PATH_CONF.
-    marker = f"\0OPENSEARCH_TMPDIR={node}/tmp\0".encode()
-    return pid if marker in b"\0" + environ and _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    if pid in _children:
-        return _children[pid].poll() is None
-    try:  # a zombie ("Z") has stopped, even if a sloppy init has not reaped it yet
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _log_tail(port: int) -> str:
+    return process.log_tail(node_dir(port) / "console.log")
 
 
 def _get_json(port: int, path: str) -> dict | None:
@@ -302,11 +232,6 @@ def _get_json(port: int, path: str) -> dict | None:
             return json.load(response)
     except (OSError, ValueError):  # URLError, HTTPError and timeouts are OSErrors
         return None
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _free_port(preferred: int) -> int:

@@ -2,13 +2,13 @@
 
 import sys
 
-from devdb.__main__ import server_cli
+from devserver.cli import server_cli
 
 from . import server
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one devredis command (see :func:`devdb.__main__.server_cli`)."""
+    """Run one devredis command (see :func:`devserver.cli.server_cli`)."""
     port_help = "port (default: $DEVREDIS_PORT or 6390)"
     return server_cli("devredis", server, server.RedisError, port_help, argv)
 

@@ -12,11 +12,11 @@ import hashlib
 import json
 import re
 
+from registry.languages import LANGUAGES
 from registry.records import MEMBER_FIELDS, PUBLIC_FIELDS
-from registry.taxonomy import LANGUAGES, Taxonomy
+from registry.statuses import visible_statuses
+from registry.taxonomy import Taxonomy
 from registry.text import normalize
-
-VISIBLE_STATUSES = {"public": ("published",), "members": ("published", "archived")}
 
 TAXONOMY_REVISION_BITS = 20
 """Document versions are ``record_version << 20 | taxonomy_revision`` (see below)."""
@@ -97,7 +97,7 @@ def build_document(record: dict, taxonomy: Taxonomy, audience: str) -> dict | No
         the document (with ``content_hash``), or None when the record must not be in
         that index (unpublished for the public, draft/in review for members).
     """
-    if record["status"] not in VISIBLE_STATUSES[audience]:
+    if record["status"] not in visible_statuses(audience):
         return None
     doc = {name: record.get(name) for name in PUBLIC_FIELDS}
     doc["status"] = record["status"]

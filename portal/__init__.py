@@ -14,21 +14,22 @@ from flask import Flask, request
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from registry.languages import DEFAULT_LANGUAGE, LANGUAGES
 from settings import Settings
 
 from . import config as config_module
 from .json_provider import OrjsonProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("nl", "en")
 
 
 def select_locale() -> str:
-    """``lang`` parameter if valid, else the browser's preference, else Dutch."""
+    """``lang`` parameter if valid, else the browser's preference, else Dutch
+    (:data:`registry.languages.LANGUAGES`)."""
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         return lang
-    return request.accept_languages.best_match(LANGUAGES) or "nl"
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:

@@ -30,6 +30,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from registry import roles
 from registry.db import transaction
 from registry.models import User
 from registry.users import (
@@ -42,14 +43,6 @@ from registry.users import (
 )
 
 from .backends import backends
-
-ROLE_RIGHTS = {
-    "member": {"member"},
-    "editor": {"member", "editor"},
-    "analyst": {"member", "analyst"},
-    "admin": {"member", "editor", "analyst", "admin"},
-}
-"""What each role may act as admins may do everything."""
 
 LOGIN_LIMIT = "5 per minute;20 per hour"
 """Login attempts per client address (POST only)."""
@@ -89,8 +82,9 @@ class PortalUser:
         return f"{self.user_id}.{self.token}.{self.login}"
 
     def may(self, right: str) -> bool:
-        """Whether this user's role includes ``right`` (a role name)."""
-        return right in ROLE_RIGHTS.get(self.role, set())
+        """Whether this user's role includes ``right`` (a role name, see
+        :data:`registry.roles.ROLE_TABLE`); raises ValueError for an unknown right."""
+        return roles.may(self.role, right)
 
 
 def _portal_user(user: User, login: str) -> PortalUser:
@@ -126,9 +120,11 @@ def current_role() -> str:
 def requires(right: str):
     """Decorator: the view needs a logged-in user whose role includes ``right``.
 
-    Anonymous visitors are sent to the login page (401 for the JSON API); a
-    logged-in user without the right gets 403.
+    ``right`` is a role name of :data:`registry.roles.ROLES` (checked when the view is
+    declared: ValueError otherwise). Anonymous visitors are sent to the login page (401
+    for the JSON API); a logged-in user without the right gets 403.
     """
+    roles.Role(right)
 
     def decorate(view):
         @wraps(view)

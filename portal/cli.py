@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from registry.db import error_line, prepare, transaction
-from registry.models import ROLES, User
+from registry.models import User
 from registry.records import import_jsonl
+from registry.roles import ROLES
 from registry.taxonomy import DEFAULT_TAXONOMY_FILE
 from registry.users import UserError, create_user, reset_password, set_role
 

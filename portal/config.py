@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from registry.db import database_url
+from registry.languages import DEFAULT_LANGUAGE
 from settings import Settings
 
 
@@ -53,7 +54,7 @@ def from_settings(settings: Settings) -> dict:
         "OAI_PAGE_SIZE": settings.oai_page_size,
         "OAI_TOKEN_TTL_S": settings.oai_token_ttl_s,
         "SITEMAP_MAX_URLS": settings.sitemap_max_urls,
-        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "JSON_SORT_KEYS": False,
     }
 

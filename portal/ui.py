@@ -2,7 +2,9 @@
 links (:func:`public_url`).
 
 Facet titles and sort names come with their declarations
-(:data:`portal.search.facets.FACETS`, :data:`portal.search.sorts.SORTS`).
+(:data:`portal.search.facets.FACETS`, :data:`portal.search.sorts.SORTS`), the labels
+of record statuses and roles with theirs (:data:`registry.statuses.STATUS_TABLE`,
+:data:`registry.roles.ROLE_TABLE`), translated here.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from registry.editorial import MAX_COMMENT_CHARS, MAX_SEARCH_NAME_CHARS
+from registry.languages import LANGUAGES
+from registry.roles import ROLE_LABELS
+from registry.statuses import STATUS_LABELS, visible_statuses
 
 from .backends import backends
 from .search.facets import FACETS_BY_NAME, Facet
@@ -26,13 +31,6 @@ LIMITS = {
     "search_name": MAX_SEARCH_NAME_CHARS,
 }
 """Lengths the forms allow (``maxlength``), read from their declarations."""
-
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "in_review": _l("In review"),
-    "published": _l("Published"),
-    "archived": _l("Archived"),
-}
 
 ACTION_LABELS = {
     "save": _l("saved"),
@@ -103,7 +101,10 @@ def register(app: Flask) -> None:
             ]
 
         def status_label(status: str) -> str:
-            return str(STATUS_LABELS.get(status, status))
+            return gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+        def role_label(role: str) -> str:
+            return gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
         def action_label(action: str) -> str:
             return str(ACTION_LABELS.get(action, action))
@@ -113,6 +114,8 @@ def register(app: Flask) -> None:
 
         return {
             "status_label": status_label,
+            "role_label": role_label,
+            "member_statuses": visible_statuses("members"),
             "action_label": action_label,
             "term_status_label": term_status_label,
             "at_least_counts": at_least_counts,
@@ -123,6 +126,7 @@ def register(app: Flask) -> None:
             "lang_switch_query": lang_switch_query,
             "public_url": public_url,
             "lang": _lang(),
+            "languages": LANGUAGES,
             "limits": LIMITS,
         }
 

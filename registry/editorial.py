@@ -1,7 +1,7 @@
 """The editorial workflow: submissions, review, publication, audit, verification,
 saved searches.
 
-Status moves (who may make them: :data:`portal.auth.ROLE_RIGHTS`):
+Status moves (who may make them: :data:`registry.roles.ROLE_TABLE`):
 
 - a member saves a draft or submits it for review (``draft`` → ``in_review``); they
   edit only their own records while these are ``draft``;
@@ -32,10 +32,10 @@ from .db import transaction
 from .errors import DomainError
 from .models import AuditEntry, Innovation, ReviewComment, SavedSearch, User, VerificationReminder
 from .records import RECORD_FIELDS, insert, upsert
+from .roles import Role, may
 from .schemas import InnovationSchema
 from .taxonomy import load_taxonomy
 
-EDITOR_ROLES = ("editor", "admin")
 VERIFY_AFTER = relativedelta(months=6)
 """A published record is due for verification when its last verification is more than
 six calendar months old (or missing): submitters confirm their records twice a year.
@@ -100,8 +100,8 @@ def _loaded(record: Innovation) -> dict:
 
 
 def is_editor(user: User) -> bool:
-    """Editors and administrators review and edit any record."""
-    return user.role in EDITOR_ROLES
+    """Editors and administrators review and edit any record (:data:`registry.roles.ROLE_TABLE`)."""
+    return may(user.role, Role.EDITOR)
 
 
 def may_edit(user: User, record: Innovation) -> bool:

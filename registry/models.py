@@ -180,7 +180,7 @@ class SearchLogEntry(Base):
 
 
 class User(Base):
-    """A person who logs in; ``role`` is one of :data:`ROLES`."""
+    """A person who logs in; ``role`` is one of :data:`registry.roles.ROLES`."""
 
     __tablename__ = "users"
 
@@ -294,7 +294,3 @@ class ThesaurusEvent(Base):
     op: Mapped[str] = mapped_column(String(20), nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
     undone_by: Mapped[int | None] = mapped_column(Integer)
-
-
-ROLES = ("member", "editor", "analyst", "admin")
-"""Roles, from least to most rights (anonymous has no row)."""

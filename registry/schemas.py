@@ -21,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from .statuses import RECORD_STATUSES
 from .taxonomy import Taxonomy
 
 
@@ -131,7 +132,6 @@ SLUG = validate.Regexp(
 )
 MAX_ID_CHARS = 120
 """Longest record id (the ``id`` column and the schema's limit)."""
-RECORD_STATUSES = ("draft", "in_review", "published", "archived")
 MAX_INT32 = 2**31 - 1
 """Largest value of an ``integer`` field in the index mapping."""
 MAX_BUDGET_EUR = 10**12

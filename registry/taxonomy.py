@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import DomainError
+from .languages import LANGUAGES
 from .models import TaxonomyEvent, TaxonomyTerm
 
 VOCABULARIES = (
@@ -27,9 +28,11 @@ VOCABULARIES = (
     "target_groups",
     "provinces",
 )
-"""The lists of ``taxonomy.json`` that hold terms with ``id`` and ``nl``/``en`` labels."""
+"""The lists of ``taxonomy.json`` that hold terms with ``id`` and ``nl``/``en`` labels: the
+one declaration of the vocabularies. The facets (``portal.search.facets.FACETS``) and the
+record schema (:data:`registry.schemas.VOCABULARY_FIELDS`) name theirs from this list; a
+facet naming another vocabulary fails when it is declared."""
 
-LANGUAGES = ("nl", "en")
 DEFAULT_TAXONOMY_FILE = Path(__file__).resolve().parent.parent / "data" / "taxonomy.json"
 
 
@@ -79,7 +82,7 @@ class Taxonomy:
         for vocab in VOCABULARIES:
             values = []
             for position, raw in enumerate(doc.get(vocab, []), start=1):
-                attrs = {k: v for k, v in raw.items() if k not in ("id", "nl", "en", "order")}
+                attrs = {k: v for k, v in raw.items() if k not in ("id", *LANGUAGES, "order")}
                 values.append(
                     Term(
                         id=str(raw["id"]),

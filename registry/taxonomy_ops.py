@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .errors import DomainError
 from .models import Innovation, TaxonomyEvent, TaxonomyTerm
 from .records import append_change
-from .taxonomy import Taxonomy, Term, load_taxonomy
+from .taxonomy import VOCABULARIES, Taxonomy, Term, load_taxonomy
 
 OPERATIONS = ("create", "rename", "merge", "split", "retire")
 MAX_ID_CHARS = 120
@@ -275,8 +275,7 @@ def planned_terms(taxonomy: Taxonomy, op: Operation) -> dict[str, Term]:
 
 
 def _with_terms(taxonomy: Taxonomy, changed: dict[str, Term | None]) -> Taxonomy:
-    terms = {vocab: taxonomy.terms(vocab) for vocab in ("priorities", "communities", "phases",
-             "innovation_types", "evidence_levels", "target_groups", "provinces")}  # fmt: skip
+    terms = {vocab: taxonomy.terms(vocab) for vocab in VOCABULARIES}
     communities = {t.id: t for t in terms["communities"]}
     for term_id, term in changed.items():
         if term is None:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import DomainError
-from .models import ROLES, LoginToken, User
+from .models import LoginToken, User
+from .roles import ROLES
 
 MIN_PASSWORD_LENGTH = 10
 # compared against when the e-mail is unknown, so both paths cost one scrypt check

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from registry.languages import LANGUAGES
 from registry.taxonomy import Taxonomy
 
 from .protocol import OaiError, format_datestamp
@@ -73,7 +74,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib) -> ET.
 
 
 def _labels(taxonomy: Taxonomy, vocabulary: str, term_id: str) -> dict[str, str]:
-    return {lang: taxonomy.label(vocabulary, term_id, lang) for lang in ("nl", "en")}
+    return {lang: taxonomy.label(vocabulary, term_id, lang) for lang in LANGUAGES}
 
 
 def oai_dc(record: dict, taxonomy: Taxonomy, page_url: str) -> ET.Element:

@@ -28,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from registry.models import Change, Innovation
 from registry.records import PUBLIC_FIELDS
+from registry.statuses import ever_visible_statuses, visible_statuses
 from registry.taxonomy import Taxonomy
 
-VISIBLE_STATUSES = ("published", "archived")
-"""Statuses OAI-PMH shows: published as records, archived as deleted records."""
+VISIBLE_STATUSES = ever_visible_statuses()
+"""Statuses OAI-PMH shows: what the public sees as records, the rest that some audience
+sees (archived) as deleted records (:data:`registry.statuses.STATUS_TABLE`)."""
+PUBLIC_STATUSES = visible_statuses("public")
 
 SET_KINDS = {"priority": "priorities", "community": "communities"}
 """Set spec prefix -> vocabulary; a set spec is ``<kind>`` or ``<kind>:<term id>``."""
@@ -119,7 +122,7 @@ class Repository:
         record["communities"] = self.taxonomy.resolve_communities(record["communities"], row.id)
         return Item(
             id=row.id,
-            deleted=row.status != "published",
+            deleted=row.status not in PUBLIC_STATUSES,
             datestamp=_utc(row.datestamp),
             record=record,
             set_specs=set_specs_of(record),

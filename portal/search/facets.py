@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from registry.taxonomy import VOCABULARIES
+
 
 @dataclass(frozen=True)
 class Facet:
@@ -22,7 +24,9 @@ class Facet:
         title: what the page and the statistics call the facet (English source,
             translated with the portal's catalog).
         field: keyword/integer field in the index.
-        vocabulary: taxonomy list that gives ids and labels, or None for free values.
+        vocabulary: taxonomy list that gives ids and labels (one of
+            :data:`registry.taxonomy.VOCABULARIES`, else ValueError), or None for free
+            values.
         ordered: keep vocabulary order (phase, evidence level) instead of count, label.
         at_least: filter as "at least N" on an ordinal field (evidence level).
         short_labels: prefer the taxonomy's short labels (phases).
@@ -46,6 +50,10 @@ class Facet:
     max_values: int = 200
     count_missing: bool = False
     value_range: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.vocabulary is not None and self.vocabulary not in VOCABULARIES:
+            raise ValueError(f"facet {self.name}: no vocabulary {self.vocabulary!r}")
 
     @property
     def url_param(self) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.errors import DomainError
+from registry.languages import LANGUAGES
 from registry.models import MAX_Q_CHARS
 from registry.taxonomy import Taxonomy
 
@@ -24,7 +25,6 @@ from .sorts import SORTS as SORT_DECLARATIONS
 
 SORTS = tuple(sort.name for sort in SORT_DECLARATIONS)
 """The values of ``sort`` (:data:`~.sorts.SORTS` declares each)."""
-LANGS = ("nl", "en")
 MAX_Q_LENGTH = MAX_Q_CHARS
 """Longest accepted ``q``, in characters (the search log stores it whole)."""
 MAX_AUTOCOMPLETE_CHARS = 100
@@ -91,7 +91,7 @@ def _scalar_fields() -> dict[str, fields.Field]:
             load_default=DEFAULT_SIZE, validate=validate.Range(MIN_SIZE, MAX_SIZE)
         ),
         "lang": fields.String(
-            validate=validate.OneOf(LANGS),
+            validate=validate.OneOf(LANGUAGES),
             metadata={"description": "labels and messages; default from Accept-Language, "
                       "else nl"},
         ),
@@ -121,9 +121,10 @@ def _facet_field(facet: Facet) -> fields.Field:
 @functools.lru_cache(maxsize=4)
 def parameter_schema(facets: tuple[Facet, ...] = FACETS, scalars_only: bool = False) -> Schema:
     """The marshmallow schema of the search's URL parameters, made from the declarations:
-    the scalar parameters (limits of this module, :data:`SORTS`, :data:`LANGS`) and one
-    parameter per facet of ``facets`` (a list of ids; an ordinal facet's "at least"
-    level within its ``value_range``). The OpenAPI document is generated from it.
+    the scalar parameters (limits of this module, :data:`SORTS`,
+    :data:`~registry.languages.LANGUAGES`) and one parameter per facet of ``facets`` (a
+    list of ids; an ordinal facet's "at least" level within its ``value_range``). The
+    OpenAPI document is generated from it.
 
     ``scalars_only`` leaves out the facet lists (:func:`parse_search_args` checks their
     ids against the taxonomy itself).

@@ -17,6 +17,7 @@ from registry import editorial
 from registry.db import transaction
 from registry.models import Innovation, SavedSearch, User
 from registry.records import record_to_dict
+from registry.statuses import EDITED_BY_OWNER
 
 from ..auth import requires
 from ..backends import backends
@@ -101,7 +102,7 @@ def edit(record_id: str):
         user = _user(session)
         if not editorial.may_edit(user, record):
             # someone else's unpublished record does not exist for this member
-            hidden = record.status in ("draft", "in_review") and record.owner_id != user.id
+            hidden = record.status in EDITED_BY_OWNER and record.owner_id != user.id
             abort(404 if hidden else 403)
         values = record_to_form(record_to_dict(record))
         comments = editorial.comments_for(session, record_id)

@@ -25,6 +25,7 @@ from registry.records import upsert
 from registry.schemas import InnovationSchema
 from registry.taxonomy import load_taxonomy
 from tests.conftest import ROOT, read_data
+from tests.helpers import start_indexer
 
 WRITERS = 4
 EDITS = 150
@@ -45,10 +46,7 @@ def test_concurrent_writers_lose_no_change(client, opensearch_url, registry, nam
     rebuild(client, factory, names)
     env = {**os.environ, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
            "INDEX_PREFIX": names.prefix, "INDEXER_POLL_SECONDS": "0.05"}  # fmt: skip
-    indexer = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "run"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    indexer = start_indexer(env)
     try:
         writers = [
             subprocess.Popen(

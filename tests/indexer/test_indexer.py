@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from indexer.inspect import verify
 from indexer.rebuild import current_indices, rebuild, rollback
 from indexer.sync import sync_all
 from registry.db import transaction
 from registry.models import Innovation
 from registry.records import delete, import_jsonl, record_to_dict, upsert
-from tests.conftest import DATA_FILE, ROOT, read_data
+from tests.conftest import DATA_FILE, read_data
+from tests.helpers import assert_failed_cleanly, run_module
 
 
 def ids_in(client, alias: str) -> set[str]:
@@ -143,22 +140,10 @@ def test_verify_reports_drift(client, registry, names):
 def test_cli_rebuild_status_verify_as_real_processes(opensearch_url, registry, names):
     url, factory = registry
     import_jsonl(factory, DATA_FILE)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "OPENSEARCH_URL": opensearch_url,
-        "INDEX_PREFIX": names.prefix,
-    }
+    env = {"DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url, "INDEX_PREFIX": names.prefix}
 
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "indexer", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_module("indexer", *args, env=env, timeout=300)
 
     sync_first = run("sync")
     assert sync_first.returncode == 1 and "rebuild" in sync_first.stderr
@@ -176,19 +161,6 @@ def test_cli_rebuild_status_verify_as_real_processes(opensearch_url, registry, n
 
 def test_cli_reports_unreachable_opensearch_without_traceback(registry, names):
     url, _ = registry
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "OPENSEARCH_URL": "http://127.0.0.1:9",
-        "INDEX_PREFIX": names.prefix,
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "indexer", "sync"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1
-    assert "not reachable" in proc.stderr and "Traceback" not in proc.stderr
+    unreachable = "http://127.0.0.1:9"
+    env = {"DATABASE_URL": url, "OPENSEARCH_URL": unreachable, "INDEX_PREFIX": names.prefix}
+    assert_failed_cleanly(run_module("indexer", "sync", env=env), "not reachable")

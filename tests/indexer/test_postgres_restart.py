@@ -8,10 +8,7 @@ after the restart, and verify finds no drift.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +23,8 @@ from indexer.sync import pending
 from registry.db import prepare, transaction
 from registry.models import Innovation
 from registry.records import append_change
-from tests.conftest import DATA_FILE, ROOT, TAXONOMY_FILE, free_port, serve_portal
+from tests.conftest import DATA_FILE, TAXONOMY_FILE, free_port, serve_portal
+from tests.helpers import start_indexer
 
 devdb = pytest.importorskip("devdb")
 
@@ -66,12 +64,9 @@ def test_restart_while_indexer_and_portal_run(client, opensearch_url, names, own
     assert not import_jsonl(factory, DATA_FILE).rejected
     rebuild(client, factory, names)
     record_id = "bibliotheek-op-school-vmbo"
-    env = {**os.environ, "DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
+    env = {"DATABASE_URL": url, "OPENSEARCH_URL": opensearch_url,
            "INDEX_PREFIX": names.prefix, "INDEXER_POLL_SECONDS": "0.2"}  # fmt: skip
-    indexer = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "run"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    indexer = start_indexer(env)
     try:
         with serve_portal(url, opensearch_url, names.prefix) as base:
             assert get(f"{base}/innovaties/{record_id}")[0] == 200

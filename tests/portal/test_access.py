@@ -15,8 +15,10 @@ from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from registry.db import transaction
 from registry.records import import_jsonl
-from registry.users import create_user, reset_password
+from registry.roles import ROLES
+from registry.users import reset_password
 from tests.conftest import DATA_FILE, RUN_ID, make_registry
+from tests.helpers import create_role_users, site_config
 
 MEMBER_CANARIES = (
     "kanariecontact7x3q",
@@ -28,7 +30,6 @@ EDITOR_CANARIES = ("kanarieredactie5m1z",)
 HIDDEN_RECORD_CANARIES = ("kanarieconcept4t", "kanariereview2h")
 ARCHIVED_CANARY = "kanariearchief8w"
 PASSWORD = "een-lang-wachtwoord"
-ROLES = ("member", "editor", "analyst", "admin")
 
 BASE = {
     "summary": "Kanarierecord voor de toegangstest.",
@@ -79,19 +80,10 @@ def site(tmp_path_factory, client, opensearch_url, database):
     extra.write_text("\n".join(json.dumps({**BASE, **r}) for r in CANARY_RECORDS) + "\n", "utf-8")
     assert not import_jsonl(factory, DATA_FILE).rejected
     assert not import_jsonl(factory, extra).rejected
-    with transaction(factory) as session:
-        for role in ROLES:
-            create_user(session, f"{role}@bieb.example", role, PASSWORD)
+    create_role_users(factory, lambda role: f"{role}@bieb.example", PASSWORD)
     names = IndexNames(f"t{RUN_ID}-access-")
     rebuild(client, factory, names)
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": url,
-        "OPENSEARCH_URL": opensearch_url,
-        "INDEX_PREFIX": names.prefix,
-        "SECRET_KEY": "access-test",
-        "WTF_CSRF_ENABLED": False,
-    }
+    config = site_config(url, opensearch_url, names.prefix, "access-test")
     yield {"app": create_app(config), "config": config, "factory": factory}
     client.indices.delete(index=f"{names.prefix}*", ignore_unavailable=True)
 
@@ -187,6 +179,22 @@ def test_a_members_result_shows_the_excerpt_of_a_members_only_field(site):
     assert "<mark>kanarieles9k2p</mark>" in html
     public = browser_for(site, None).get("/zoeken?q=kanarieles9k2p").get_data(as_text=True)
     assert "kanarieles9k2p</mark>" not in public
+
+
+ROLE_NAMES = {
+    "member": ("Lid", "Member"),
+    "editor": ("Redacteur", "Editor"),
+    "analyst": ("Analist", "Analyst"),
+    "admin": ("Beheerder", "Administrator"),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_account_page_names_the_role_in_the_visitors_language(site, role):
+    dutch, english = ROLE_NAMES[role]
+    http = browser_for(site, role)
+    assert f"({dutch})" in http.get("/mijn/account").get_data(as_text=True)
+    assert f"({english})" in http.get("/mijn/account?lang=en").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ROLES)

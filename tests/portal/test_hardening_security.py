@@ -13,11 +13,8 @@ import base64
 import csv
 import io
 import json
-import os
 import re
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,12 +31,12 @@ from registry.db import transaction
 from registry.models import Innovation, User
 from registry.records import import_jsonl
 from registry.users import create_user
-from tests.conftest import ROOT, RUN_ID, make_registry, serve_portal
+from tests.conftest import RUN_ID, make_registry, serve_portal
+from tests.helpers import assert_failed_cleanly, create_role_users, run_flask, site_config
 from tests.portal.test_access import BASE
 
 SECRET = "hardening-test"
 PASSWORD = "een-lang-wachtwoord"
-ROLES = ("member", "editor", "analyst", "admin")
 ARCHIVED_CANARY = "hardarchief9z"
 PUBLIC_BASE = "https://innovatiebieb.example"
 FORMULAS = {
@@ -71,20 +68,10 @@ def site(tmp_path_factory, client, opensearch_url):
     extra = path / "records.jsonl"
     extra.write_text("\n".join(json.dumps({**BASE, **r}) for r in RECORDS) + "\n", "utf-8")
     assert not import_jsonl(factory, extra).rejected
-    with transaction(factory) as session:
-        for role in ROLES:
-            create_user(session, email(role), role, PASSWORD)
+    create_role_users(factory, email, PASSWORD)
     names = IndexNames(f"t{RUN_ID}-hardening-")
     rebuild(client, factory, names)
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": url,
-        "OPENSEARCH_URL": opensearch_url,
-        "INDEX_PREFIX": names.prefix,
-        "SECRET_KEY": SECRET,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_BASE_URL": PUBLIC_BASE,
-    }
+    config = site_config(url, opensearch_url, names.prefix, SECRET, PUBLIC_BASE_URL=PUBLIC_BASE)
     yield {
         "app": create_app(config),
         "config": config,
@@ -335,13 +322,8 @@ def test_import_reports_a_deeply_nested_or_huge_line_and_imports_the_others(tmp_
     ]
     path = tmp_path / "import.jsonl"
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", "records", "import", str(path)],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    proc = run_flask("records", "import", str(path), env={"DATABASE_URL": url})
+    assert_failed_cleanly(proc)
     out = proc.stdout.splitlines()
     assert [line.split(":")[0] for line in out] == ["line 2", "line 4", "line 5"], out
     assert "nested deeper" in out[0] and "nested deeper" in out[1]

@@ -11,6 +11,7 @@ import pytest
 from portal.http_cache import PUBLIC_MAX_AGE_S, cache_rule
 from registry.db import transaction
 from registry.users import create_user
+from tests.helpers import site_config
 
 PUBLIC_PATHS = [
     "/zoeken?q=lezen",
@@ -72,10 +73,8 @@ def test_nothing_a_member_sees_is_marked_public(loaded):
     from portal import create_app
 
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": loaded["url"], "OPENSEARCH_URL": loaded["opensearch_url"],
-         "INDEX_PREFIX": loaded["names"].prefix, "SECRET_KEY": "cache-test",
-         "WTF_CSRF_ENABLED": False}
-    )  # fmt: skip
+        site_config(loaded["url"], loaded["opensearch_url"], loaded["names"].prefix, "cache-test")
+    )
     email = f"lid-{uuid.uuid4().hex[:6]}@bieb.example"
     with transaction(loaded["factory"]) as session:
         create_user(session, email, "member", "een-lang-wachtwoord")

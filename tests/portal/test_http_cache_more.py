@@ -12,6 +12,7 @@ import pytest
 from portal.http_cache import PUBLIC_MAX_AGE_S
 from registry.db import transaction
 from registry.users import create_user
+from tests.helpers import site_config
 
 from ..conftest import published_records
 
@@ -41,10 +42,8 @@ def logged_in(loaded):
     from portal import create_app
 
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": loaded["url"], "OPENSEARCH_URL": loaded["opensearch_url"],
-         "INDEX_PREFIX": loaded["names"].prefix, "SECRET_KEY": "cache-more",
-         "WTF_CSRF_ENABLED": False}
-    )  # fmt: skip
+        site_config(loaded["url"], loaded["opensearch_url"], loaded["names"].prefix, "cache-more")
+    )
     clients = {}
     for n, role in enumerate(("member", "analyst")):
         email = f"{role}-{uuid.uuid4().hex[:6]}@bieb.example"

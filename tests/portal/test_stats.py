@@ -33,6 +33,7 @@ from tests.conftest import (
     read_data,
     serve_portal,
 )
+from tests.helpers import assert_error_answer
 from tests.portal.test_access import PASSWORD, browser_for
 
 TAXONOMY = json.loads(TAXONOMY_FILE.read_text("utf-8"))
@@ -545,11 +546,7 @@ def test_english_labels(analyst):
     ],
 )
 def test_bad_parameters_answer_400_with_an_error_body(analyst, query, code, field):
-    response = analyst.get(f"/api/v1/stats?{query}")
-    assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert (error["code"], error["field"]) == (code, field)
-    assert error["message"]
+    assert_error_answer(analyst.get(f"/api/v1/stats?{query}"), code, field)
     page = analyst.get(f"/statistieken?{query}")
     assert page.status_code == 400 and "Traceback" not in page.get_data(as_text=True)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from sqlalchemy import func, select
 
 from registry.models import Change, Innovation
 from registry.records import import_jsonl
-from tests.conftest import DATA_FILE, ROOT, read_data
+from tests.conftest import DATA_FILE, read_data
+from tests.helpers import assert_failed_cleanly, run_flask
 
 
 def count(factory, model) -> int:
@@ -81,46 +79,19 @@ def test_bad_lines_are_reported_with_line_numbers_and_the_rest_imports(registry,
 def test_cli_import_prints_rejected_lines_and_exits_1(registry, tmp_path):
     url, factory = registry
     path, _ = _write_mixed_file(tmp_path)
-    env = {**os.environ, "DATABASE_URL": url}
-    proc = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", "records", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1, proc.stderr
+    proc = run_flask("records", "import", str(path), env={"DATABASE_URL": url})
+    assert_failed_cleanly(proc)
     lines = proc.stdout.splitlines()
     assert "line 3: phase: unknown phases id: onbekende-fase" in lines
     assert any(line.startswith("line 2: _line: invalid JSON") for line in lines)
     assert any(line.startswith("line 5: evidence_level:") for line in lines)
-    assert "Traceback" not in proc.stderr
     assert count(factory, Innovation) == 2
 
 
 def test_cli_import_of_a_missing_file_is_a_clear_error(registry, tmp_path):
     url, _ = registry
-    env = {**os.environ, "DATABASE_URL": url}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "portal",
-            "records",
-            "import",
-            str(tmp_path / "nope.jsonl"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1
-    assert "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_flask("records", "import", str(tmp_path / "nope.jsonl"), env={"DATABASE_URL": url})
+    assert_failed_cleanly(proc, "cannot read")
 
 
 def test_values_the_index_cannot_hold_and_non_utf8_lines_are_rejected(registry, tmp_path):
@@ -149,9 +120,5 @@ def test_values_the_index_cannot_hold_and_non_utf8_lines_are_rejected(registry, 
 
 def test_cli_import_of_a_directory_is_a_clear_error(registry, tmp_path):
     url, _ = registry
-    env = {**os.environ, "DATABASE_URL": url}
-    proc = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", "records", "import", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    proc = run_flask("records", "import", str(tmp_path), env={"DATABASE_URL": url})
     assert proc.returncode != 0 and "Traceback" not in proc.stderr

@@ -15,6 +15,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import TAXONOMY_FILE, published_records
+from tests.helpers import assert_error_answer
 
 FIELD_OF = {
     "priority": "priorities",
@@ -208,11 +209,7 @@ def test_highlight_is_html_escaped_markup(http):
     ],
 )
 def test_bad_parameters_answer_400_with_an_error_object(http, query, code, field):
-    response = http.get(f"/api/v1/search?{query}")
-    assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert (error["code"], error["field"]) == (code, field)
-    assert error["message"]
+    assert_error_answer(http.get(f"/api/v1/search?{query}"), code, field)
 
 
 @pytest.mark.parametrize(

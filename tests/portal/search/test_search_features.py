@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -21,6 +20,7 @@ from indexer.rebuild import rebuild
 from registry.records import import_jsonl
 from tests.conftest import DATA_FILE, RUN_ID, make_registry, published_records
 from tests.conftest import TEST_RECORD as TEMPLATE
+from tests.helpers import fold, text_of
 
 AWKWARD_PROGRAMME = 'Lezen & Schrijven / "Tel mee" + \'t Taalhuis – één'
 EXTRA = [
@@ -62,16 +62,6 @@ def api(http, **params) -> dict:
     response = http.get("/api/v1/search", query_string=params)
     assert response.status_code == 200, response.data
     return response.get_json()
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def text_of(record: dict) -> str:
-    parts = [record["title"], record["summary"], record["description"], record["results"] or ""]
-    return fold(" ".join(parts + record["keywords"]))
 
 
 def test_last_word_completes_as_a_prefix(http):

@@ -17,6 +17,7 @@ import pytest
 from portal.search.synonyms import SynonymIndex
 from registry.db import transaction
 from registry.search_log import log_search
+from tests.helpers import fold, text_of
 
 from ...conftest import ROOT, TEST_RECORD, data_site, published_records
 
@@ -26,16 +27,6 @@ SEED = SynonymIndex(
         for s in json.loads((ROOT / "data" / "thesaurus.json").read_text("utf-8"))["sets"]
     ]
 )
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def text_of(record: dict) -> str:
-    fields = [record["title"], record["summary"], record["description"], record["results"] or ""]
-    return fold(" ".join(fields + record["keywords"]))
 
 
 def api(http, **params) -> dict:
