@@ -97,6 +97,7 @@ class Backends:
         try:
             if cached and not self._due():
                 return
+            started = time.monotonic()  # the interval counts from the check's start
             with self.engine.connect() as connection:
                 tax_seq, term_count, thesaurus_seq = connection.execute(REGISTRY_REVISIONS).one()
             key = (tax_seq, term_count)
@@ -109,7 +110,7 @@ class Backends:
                 with self.sessions() as session:
                     self._synonyms = SynonymIndex(thesaurus.list_sets(session))
                 self._synonyms_revision = revision
-            self._checked_at = time.monotonic()
+            self._checked_at = started
         finally:
             self._check_lock.release()
 
