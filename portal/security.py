@@ -41,14 +41,24 @@ SECURITY_HEADERS = {
 }
 
 
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+"""Sent when the session cookie is ``Secure``: the site is then served over HTTPS."""
+
+
 def init_app(app: Flask) -> None:
     """CSRF protection for every POST form and security headers on every response."""
     csrf.init_app(app)
+    headers = list(SECURITY_HEADERS.items())
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        headers.append(HSTS)
+    # the values are fixed per app: built once here, so a response only adds those
+    # its view did not set itself
+    wanted = tuple((name.lower(), name, value) for name, value in headers)
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        present = {name.lower() for name, _value in response.headers.items()}
+        for key, name, value in wanted:
+            if key not in present:
+                response.headers.add(name, value)
         return response

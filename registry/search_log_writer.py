@@ -1,9 +1,10 @@
 """The search log written off the request path, in batches.
 
 A search view only hands its row to :meth:`SearchLogWriter.submit` (a queue append,
-microseconds); one background thread per process writes whatever has gathered since
-its last write in one transaction with one multi-row ``INSERT``. Under load many
-searches share a transaction, and no request thread waits for the registry.
+microseconds); one background thread per process writes what has gathered in one
+transaction with one multi-row ``INSERT``, waiting up to :data:`LINGER_S` after the
+first row for others to join. Many searches share a transaction, also at a few
+searches a second, and no request thread waits for the registry.
 
 Nothing submitted is lost on an orderly shutdown: :meth:`SearchLogWriter.flush`
 waits until every row submitted before the call is written (or failed), and an
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 """Rows written in one transaction at most."""
+LINGER_S = 0.5
+"""How long the writer waits after a first row for more to join its transaction,
+seconds: at a few searches a second one transaction per search would cost more CPU
+than the search's own work; a flush (and the exit hook) ends the wait at once."""
 MAX_QUEUE = 10_000
 """Rows waiting at most; beyond that a row is dropped (and counted) rather than
 letting memory grow while the registry is unreachable."""
@@ -53,6 +58,8 @@ class SearchLogWriter:
             engine waits at most 250 ms for a lock).
         max_batch: rows per transaction at most.
         max_queue: rows waiting at most before new ones are dropped.
+        linger_s: seconds the writer waits after a first row for more rows (up to
+            ``max_batch``) before it writes; a flush ends the wait.
 
     Thread-safe; the thread starts on the first :meth:`submit` of a process (so a
     forked gunicorn worker starts its own).
@@ -63,10 +70,13 @@ class SearchLogWriter:
         factory: sessionmaker[Session],
         max_batch: int = MAX_BATCH,
         max_queue: int = MAX_QUEUE,
+        linger_s: float = LINGER_S,
     ) -> None:
         self.factory = factory
         self.max_batch = max_batch
         self.max_queue = max_queue
+        self.linger_s = linger_s
+        self._flushing = 0
         self.dropped = 0
         self._rows: deque[dict] = deque()
         self._cond = threading.Condition()
@@ -127,12 +137,17 @@ class SearchLogWriter:
             target = self._submitted
             if self._rows and (self._thread is None or not self._thread.is_alive()):
                 self._ensure_thread()
-            while self._done < target:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+            self._flushing += 1
+            self._cond.notify_all()  # the writer stops lingering
+            try:
+                while self._done < target:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+                return True
+            finally:
+                self._flushing -= 1
 
     def pending(self) -> int:
         """Rows submitted and not yet written."""
@@ -152,6 +167,12 @@ class SearchLogWriter:
             with self._cond:
                 while not self._rows:
                     self._cond.wait()
+                until = time.monotonic() + self.linger_s
+                while len(self._rows) < self.max_batch and not self._flushing:
+                    remaining = until - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
                 batch = [self._rows.popleft() for _ in range(min(self.max_batch, len(self._rows)))]
             self._write(batch)
             with self._cond:

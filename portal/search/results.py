@@ -7,6 +7,8 @@ ordinal facets, else count then label).
 
 from __future__ import annotations
 
+import functools
+
 from registry.taxonomy import Taxonomy
 
 from .facets import FACETS, UNKNOWN_LABEL, UNKNOWN_VALUE, Facet
@@ -15,6 +17,28 @@ from .params import SearchRequest
 from .query import ResolvedFilters
 
 FORMERLY = {"nl": "voorheen", "en": "formerly"}
+
+
+@functools.lru_cache(maxsize=4096)
+def facet_value_label(
+    facet: Facet, taxonomy: Taxonomy, value: str, lang: str, formerly_since=None
+) -> str:
+    """The label of a vocabulary value of ``facet`` in ``lang``, with "(voorheen …)"
+    for a community that others were merged or renamed into on or after
+    ``formerly_since`` (a date, or None for no such note).
+
+    Remembered per taxonomy object: the portal loads a new :class:`Taxonomy` for every
+    taxonomy revision (:meth:`portal.backends.Backends.taxonomy`) and never changes
+    one, so a label computed once stays right for that revision, and the same few
+    hundred labels are not rebuilt for every search.
+    """
+    text = facet.label(taxonomy, value, lang)
+    if facet.name == "community" and formerly_since is not None:
+        former = taxonomy.formerly(value, formerly_since)
+        if former:
+            names = ", ".join(taxonomy.label("communities", f, lang) for f in former)
+            text += f" ({FORMERLY[lang] if lang in FORMERLY else FORMERLY['nl']} {names})"
+    return text
 
 
 def _selected_index_values(facet: Facet, request: SearchRequest, resolved: ResolvedFilters):
@@ -53,13 +77,7 @@ def shape_facet(
             return UNKNOWN_LABEL.get(lang, UNKNOWN_LABEL["nl"])
         if facet.vocabulary is None:
             return value
-        text = facet.label(taxonomy, value, lang)
-        if facet.name == "community" and formerly_since is not None:
-            former = taxonomy.formerly(value, formerly_since)
-            if former:
-                names = ", ".join(taxonomy.label("communities", f, lang) for f in former)
-                text += f" ({FORMERLY[lang] if lang in FORMERLY else FORMERLY['nl']} {names})"
-        return text
+        return facet_value_label(facet, taxonomy, value, lang, formerly_since)
 
     values = [
         {"value": v, "label": label(v), "count": c, "selected": v in selected}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import urllib.request
 
 from sqlalchemy import func, select, text
@@ -103,3 +104,33 @@ def test_gunicorn_workers_write_every_search_before_they_stop(tmp_path, loaded):
                 pass
     # serve_portal stopped gunicorn with SIGTERM and waited for it
     assert sorted(r.q for r in rows(factory)) == sorted(f"lezen{n}" for n in range(20))
+
+
+def test_rows_arriving_within_the_wait_share_one_transaction(tmp_path):
+    from sqlalchemy import event
+
+    _url, factory = make_registry(tmp_path)
+    inserts: list[str] = []
+    event.listen(
+        factory.kw["bind"],
+        "before_cursor_execute",
+        lambda *args: inserts.append(args[2]) if args[2].startswith("INSERT") else None,
+    )
+    writer = SearchLogWriter(factory, linger_s=0.5)
+    for number in range(3):
+        writer.submit(f"zoekvraag {number}", {}, number)
+        time.sleep(0.05)
+    time.sleep(1.0)  # past the wait, without a flush: the writer wrote on its own
+    assert writer.pending() == 0
+    assert len(inserts) == 1
+    assert [r.q for r in rows(factory)] == ["zoekvraag 0", "zoekvraag 1", "zoekvraag 2"]
+
+
+def test_a_flush_ends_the_writers_wait(tmp_path):
+    _url, factory = make_registry(tmp_path)
+    writer = SearchLogWriter(factory, linger_s=60)
+    writer.submit("meteen", {}, 1)
+    started = time.monotonic()
+    assert writer.flush(timeout_s=10)
+    assert time.monotonic() - started < 5
+    assert [r.q for r in rows(factory)] == ["meteen"]
