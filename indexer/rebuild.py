@@ -15,6 +15,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ from registry.records import iter_records, record_to_dict
 from registry.taxonomy import load_taxonomy
 
 from .client import AUDIENCES, IndexNames, index_body
+from .lease import LEASE_SECONDS
 from .sync import Position, actions_for, advance_checkpoint, after, apply_records, horizon
 
 log = logging.getLogger("indexer")
@@ -43,6 +45,10 @@ round trips (bounds the rebuild's memory: at most this many chunks wait in the q
 
 READER_THREAD = "rebuild-reader"
 """Name of the thread that reads the registry and builds documents during a rebuild."""
+
+HEARTBEAT_S = LEASE_SECONDS / 3
+"""Longest wait between two heartbeats of a rebuild (s), whatever the records' pace: a
+third of the lease, so a slow node (tens of records a second) cannot let it lapse."""
 
 BULK_OPTIONS = {
     "chunk_size": BULK_CHUNK,
@@ -202,6 +208,27 @@ def _overlapped_actions(
         batches.close()
 
 
+def beating(
+    heartbeat: Callable[[], None],
+    every_records: int = BULK_CHUNK,
+    every_s: float = HEARTBEAT_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[int], None]:
+    """A ``progress(records done)`` hook that calls ``heartbeat()`` once per further
+    ``every_records`` records or when ``every_s`` seconds (``clock`` units) passed since
+    the last call, whichever comes first; at most one call per progress step."""
+    last = {"records": 0, "at": clock()}
+
+    def progress(count: int) -> None:
+        now = clock()
+        if count // every_records > last["records"] or now - last["at"] >= every_s:
+            last["records"] = count // every_records
+            last["at"] = now
+            heartbeat()
+
+    return progress
+
+
 def _progress_printer(total: int) -> Callable[[int], None]:
     """A progress bar (click's) on a terminal (stderr), silence otherwise; the returned
     function takes the number of records done so far."""
@@ -229,11 +256,13 @@ def rebuild(
     heartbeat: Callable[[], None] | None = None,
     chunk_size: int = BULK_CHUNK,
     prefetch: int = PREFETCH_CHUNKS,
+    heartbeat_s: float = HEARTBEAT_S,
 ) -> RebuildResult:
     """Build both indices from the registry and swap the aliases atomically.
 
-    ``heartbeat`` is called every :data:`BULK_CHUNK` records (the CLI renews its
-    lease there, so a long rebuild keeps it), in the caller's thread. ``chunk_size``:
+    ``heartbeat`` is called every :data:`BULK_CHUNK` records and at least every
+    ``heartbeat_s`` seconds while records arrive (:func:`beating`; the CLI renews its
+    lease there, so a long or slow rebuild keeps it), in the caller's thread. ``chunk_size``:
     bulk actions per request (default :data:`BULK_CHUNK`; the benchmark varies it).
     ``prefetch``: chunks the reader thread may build ahead (0: no reader thread, the
     documents are built between bulk requests, as the benchmark's baseline).
@@ -265,13 +294,12 @@ def rebuild(
         total = session.scalar(select(func.count()).select_from(Innovation)) or 0
     show = _progress_printer(total)
 
-    beats = [0]
+    beat = beating(heartbeat, BULK_CHUNK, heartbeat_s) if heartbeat else None
 
     def progress(count: int) -> None:
         show(count)
-        if heartbeat and count // BULK_CHUNK > beats[0]:
-            beats[0] = count // BULK_CHUNK
-            heartbeat()
+        if beat:
+            beat(count)
 
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")

@@ -19,6 +19,7 @@ from indexer.rebuild import (
     READER_THREAD,
     RebuildError,
     _record_batches,
+    beating,
     current_indices,
     prefetched,
     rebuild,
@@ -152,7 +153,8 @@ def test_reader_batches_count_records_exactly(several_chunks):
 def test_overlapped_rebuild_indexes_every_record_and_beats_per_chunk(client, several_chunks, names):
     _, factory = several_chunks
     beats = []
-    result = rebuild(client, factory, names, heartbeat=lambda: beats.append(1))
+    # no time-based beats: a loaded machine must not change the count
+    result = rebuild(client, factory, names, heartbeat=lambda: beats.append(1), heartbeat_s=3600)
     published = sum(r["status"] == "published" for r in read_data()) * COPIES
     assert result.swapped and result.counts["public"] == published
     assert len(beats) == len(read_data()) * COPIES // 500
@@ -206,3 +208,17 @@ def test_error_in_the_bulk_thread_stops_the_reader(client, several_chunks, names
     assert isinstance(outcome.get("error"), RuntimeError)
     assert current_indices(client, names) == {"public": [], "members": []}
     wait_no_reader()
+
+
+def test_heartbeat_comes_per_chunk_of_records_or_after_the_time_whichever_first():
+    now = [0.0]
+    beats = []
+    progress = beating(
+        lambda: beats.append(now[0]), every_records=500, every_s=10, clock=lambda: now[0]
+    )
+    for count, at in [(250, 1), (500, 2), (750, 5), (800, 11.5), (900, 12), (1000, 13), (1100, 24)]:
+        now[0] = at
+        progress(count)
+    # by records at 500 (2 s) and 1000 (13 s); by time at 12 s (10 s after the beat at
+    # 2 s; not yet at 11.5 s) and at 24 s (11 s after the one at 13 s)
+    assert beats == [2, 12, 13, 24]
