@@ -96,15 +96,22 @@ def evaluate_targets(results: dict, others: list[dict]) -> list[dict]:
     return targets
 
 
+FULL_RUN_KEYS = frozenset({"size", "date", "rebuild", "search"})
+"""Keys every results file of :mod:`bench.run` has."""
+
+
 def load_results(folder: Path) -> list[dict]:
-    """Every ``*.json`` results file in ``folder``, oldest date first."""
+    """Every results file of the full benchmark (:mod:`bench.run`) in ``folder``, oldest
+    date first: JSON objects with ``size``, ``date``, ``rebuild`` and ``search``. The
+    folder also holds other measurements (workers, relevance, memory curves …) that
+    carry a size but not these parts; they are skipped."""
     out = []
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and "size" in data and "date" in data:
+        if isinstance(data, dict) and data.keys() >= FULL_RUN_KEYS:
             out.append(data)
     return out
 
