@@ -123,6 +123,11 @@ def serve(port: int) -> int:
          "--limit-request-line", "8190", "--no-control-socket", "--access-logfile", "-",
          "portal:create_app()"],
         cwd=ROOT,
+        # a process group of its own: Ctrl-C signals the whole terminal group, and a
+        # gunicorn worker signalled both by the terminal and by its master (which
+        # passes the stop on) can deadlock in its quit handler; so only this script
+        # gets Ctrl-C and stops gunicorn with one SIGTERM
+        start_new_session=True,
     )  # fmt: skip
     stopping = False
 

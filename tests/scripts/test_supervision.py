@@ -122,6 +122,65 @@ def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, open
     assert code == 0
 
 
+def processes_with(text: str) -> list[int]:
+    """Pids of the processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                    found.append(int(entry.name))
+    return found
+
+
+def test_ctrl_c_stops_the_portal_and_its_workers_after_searches(tmp_path, opensearch_url, client):
+    # Ctrl-C in a terminal signals the whole foreground process group; gunicorn's threaded
+    # workers that had served requests used to hang in their quit handler when they got
+    # that signal and their master's at once, and outlived the run
+    port = free_port()
+    prefix = f"t{RUN_ID}-ctrlc-"
+    env = {
+        **os.environ,
+        "OPENSEARCH_URL": opensearch_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "INDEX_PREFIX": prefix,
+        "PORT": str(port),
+        "SECRET_KEY": "supervision-test",
+        "PYTHONUNBUFFERED": "1",
+    }
+    run = subprocess.Popen(
+        [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    out = Output(run.stdout)
+    url = f"http://127.0.0.1:{port}"
+    bind = f"127.0.0.1:{port}"
+    try:
+        out.wait_for("portal: http://", timeout=180)
+        deadline = time.monotonic() + 60
+        while not healthy(url) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for word in ("lezen", "jeugd", "taal", "digitaal", "makerspace", "leesclub"):
+            with urllib.request.urlopen(f"{url}/api/v1/search?q={word}", timeout=30) as answer:
+                assert answer.status == 200
+        assert len(processes_with(bind)) >= 2  # the master and its workers
+        os.killpg(run.pid, signal.SIGINT)
+        code = run.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while processes_with(bind) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = processes_with(bind)
+    finally:
+        for pid in processes_with(bind):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        if run.poll() is None:
+            run.kill()
+        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+    assert code == 0
+    assert left == [], f"gunicorn processes left after Ctrl-C: {left}"
+
+
 def forward(port: int, target: tuple[str, int], stop: threading.Event) -> None:
     """Relay TCP connections from ``127.0.0.1:port`` to ``target`` until ``stop``."""
     server = socket.create_server(("127.0.0.1", port), reuse_port=False)
