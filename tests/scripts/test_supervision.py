@@ -41,8 +41,8 @@ class Output:
         raise AssertionError(f"no line with {text!r} in:\n{''.join(self.lines[-40:])}")
 
 
-def children(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of the direct children of ``pid``."""
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process that can be read."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -52,9 +52,18 @@ def children(pid: int) -> list[tuple[int, str]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append((int(entry.name), cmdline))
+        out.append((int(entry.name), int(stat.rsplit(")", 1)[1].split()[1]), cmdline))
     return out
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the direct children of ``pid``."""
+    return [(child, cmdline) for child, parent, cmdline in processes() if parent == pid]
+
+
+def processes_with(text: str) -> list[int]:
+    """Pids of the processes whose command line contains ``text``."""
+    return [pid for pid, _, cmdline in processes() if text in cmdline]
 
 
 def indexer_child(pid: int) -> int | None:
@@ -70,9 +79,13 @@ def healthy(url: str) -> bool:
         return False
 
 
-def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, opensearch_url, client):
+@contextlib.contextmanager
+def started_run(tmp_path, opensearch_url, client, label: str, **popen):
+    """``scripts/run.py`` on a free port with its own registry and index prefix, up and
+    healthy; yields ``(process, output, base URL)``; the run is asked to stop (SIGTERM)
+    if it still runs at the end, and its indices are deleted."""
     port = free_port()
-    prefix = f"t{RUN_ID}-run-"
+    prefix = f"t{RUN_ID}-{label}-"
     env = {
         **os.environ,
         "OPENSEARCH_URL": opensearch_url,
@@ -84,7 +97,7 @@ def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, open
     }
     run = subprocess.Popen(
         [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen,
     )  # fmt: skip
     out = Output(run.stdout)
     url = f"http://127.0.0.1:{port}"
@@ -93,6 +106,17 @@ def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, open
         deadline = time.monotonic() + 60
         while not healthy(url) and time.monotonic() < deadline:
             time.sleep(0.2)
+        yield run, out, url
+    finally:
+        if run.poll() is None:
+            run.send_signal(signal.SIGTERM)
+            run.wait(timeout=60)
+        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+
+
+def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, opensearch_url, client):
+    with started_run(tmp_path, opensearch_url, client, "run") as (run, out, url):
+        deadline = time.monotonic() + 60
         first = None
         while first is None and time.monotonic() < deadline:
             first = indexer_child(run.pid)
@@ -115,68 +139,32 @@ def test_killed_indexer_is_restarted_and_the_portal_keeps_serving(tmp_path, open
             time.sleep(0.1)
         assert second not in (None, first)
         assert healthy(url)
-    finally:
         run.send_signal(signal.SIGTERM)
-        code = run.wait(timeout=60)
-        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
-    assert code == 0
-
-
-def processes_with(text: str) -> list[int]:
-    """Pids of the processes whose command line contains ``text``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
-                    found.append(int(entry.name))
-    return found
+        assert run.wait(timeout=60) == 0
 
 
 def test_ctrl_c_stops_the_portal_and_its_workers_after_searches(tmp_path, opensearch_url, client):
     # Ctrl-C in a terminal signals the whole foreground process group; gunicorn's threaded
     # workers that had served requests used to hang in their quit handler when they got
     # that signal and their master's at once, and outlived the run
-    port = free_port()
-    prefix = f"t{RUN_ID}-ctrlc-"
-    env = {
-        **os.environ,
-        "OPENSEARCH_URL": opensearch_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "INDEX_PREFIX": prefix,
-        "PORT": str(port),
-        "SECRET_KEY": "supervision-test",
-        "PYTHONUNBUFFERED": "1",
-    }
-    run = subprocess.Popen(
-        [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    out = Output(run.stdout)
-    url = f"http://127.0.0.1:{port}"
-    bind = f"127.0.0.1:{port}"
-    try:
-        out.wait_for("portal: http://", timeout=180)
-        deadline = time.monotonic() + 60
-        while not healthy(url) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for word in ("lezen", "jeugd", "taal", "digitaal", "makerspace", "leesclub"):
-            with urllib.request.urlopen(f"{url}/api/v1/search?q={word}", timeout=30) as answer:
-                assert answer.status == 200
-        assert len(processes_with(bind)) >= 2  # the master and its workers
-        os.killpg(run.pid, signal.SIGINT)
-        code = run.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while processes_with(bind) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = processes_with(bind)
-    finally:
-        for pid in processes_with(bind):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        if run.poll() is None:
-            run.kill()
-        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+    with started_run(tmp_path, opensearch_url, client, "ctrlc", start_new_session=True) as started:
+        run, _, url = started
+        bind = url.removeprefix("http://")
+        try:
+            for word in ("lezen", "jeugd", "taal", "digitaal", "makerspace", "leesclub"):
+                with urllib.request.urlopen(f"{url}/api/v1/search?q={word}", timeout=30) as answer:
+                    assert answer.status == 200
+            assert len(processes_with(bind)) >= 2  # the master and its workers
+            os.killpg(run.pid, signal.SIGINT)
+            code = run.wait(timeout=60)
+            deadline = time.monotonic() + 30
+            while processes_with(bind) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            left = processes_with(bind)
+        finally:
+            for pid in processes_with(bind):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
     assert code == 0
     assert left == [], f"gunicorn processes left after Ctrl-C: {left}"
 
