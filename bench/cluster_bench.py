@@ -25,20 +25,18 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.generate import generate, read_records, write_jsonl
+from bench.generate import read_records
 from bench.procs import gunicorn
+from bench.scratch import bench_client, generated_registry
 from bench.search_bench import describe, measure_search, query_mix, query_url, run_load
-from indexer.client import IndexNames, make_client
+from indexer.client import IndexNames
 from indexer.rebuild import rebuild
-from registry.db import prepare
-from registry.records import import_jsonl
 from registry.taxonomy import load_taxonomy
 from settings import Settings
 
@@ -94,16 +92,9 @@ def run(args) -> dict:
             url = ",".join(urls)
             if started:
                 stack.callback(stop_cluster)
-        client = make_client(url, timeout_s=120, retries=3)
-        stack.callback(client.indices.delete, index=f"{names.prefix}*", ignore_unavailable=True)
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cluster-bench-")))
-        db_url = f"sqlite:///{workdir / 'registry.db'}"
-        factory, _ = prepare(db_url)
-        data = workdir / "innovations.jsonl"
-        write_jsonl(generate(args.size, 9), data)
-        began = time.perf_counter()
-        assert not import_jsonl(factory, data).rejected
-        log(f"imported {args.size} in {time.perf_counter() - began:.0f} s")
+        client = bench_client(stack, url, names)
+        workdir, db_url, factory, seconds = generated_registry(stack, args.size, 9, "cluster-bench")
+        log(f"imported {args.size} in {seconds:.0f} s")
         began = time.perf_counter()
         rebuild(client, factory, names)
         results["rebuild_s"] = round(time.perf_counter() - began, 1)

@@ -25,25 +25,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from indexer.client import IndexNames, make_client
+from indexer.client import IndexNames
 from indexer.rebuild import PREFETCH_CHUNKS, rebuild
-from registry.db import prepare
-from registry.records import import_jsonl
 from settings import Settings
 
-from .generate import generate, write_jsonl
 from .machine import host_facts, node_facts
 from .rebuild_bench import alias_docs, drop_raw, materialise_actions, raw_bulk
+from .scratch import bench_client, generated_registry, single_node, write_results
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SIDES = ("overlap", "serial", "raw")
@@ -119,23 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                "machine": host_facts()}  # fmt: skip
     names = IndexNames(f"bench-overlap-{uuid.uuid4().hex[:6]}-")
     with ExitStack() as stack:
-        url = Settings.from_env().opensearch_url
-        if not url:
-            from devnode import ensure_node, stop_node
-
-            url, started = ensure_node()
-            if started:
-                stack.callback(stop_node)
-        client = make_client(url, timeout_s=120, retries=3)
-        stack.callback(client.indices.delete, index=f"{names.prefix}*", ignore_unavailable=True)
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-overlap-")))
-        factory, _ = prepare(f"sqlite:///{workdir / 'registry.db'}")
-        stack.callback(factory.kw["bind"].dispose)
-        data = workdir / "innovations.jsonl"
-        write_jsonl(generate(args.size, args.seed), data)
-        report = import_jsonl(factory, data)
-        if report.rejected:
-            raise RuntimeError(f"import rejected {report.rejected_lines} line(s)")
+        url = single_node(stack, Settings.from_env().opensearch_url)
+        client = bench_client(stack, url, names)
+        workdir, _, factory, _ = generated_registry(stack, args.size, args.seed, "bench-overlap")
         actions = workdir / "actions.jsonl"
         results["documents"] = materialise_actions(factory, actions)
         results["node"] = node_facts(client, names.prefix)
@@ -144,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     suffix = f"-{args.label}" if args.label else ""
     stem = args.out / f"{results['date']}-rebuild-overlap-{args.size}{suffix}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-    stem.with_suffix(".md").write_text(markdown(results), "utf-8")
-    print(markdown(results))
+    write_results(stem, results, markdown)
     return 0
 
 

@@ -19,25 +19,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from indexer.client import IndexNames, make_client
+from indexer.client import IndexNames
 from indexer.rebuild import rebuild
-from registry.db import prepare
-from registry.records import import_jsonl
 from registry.taxonomy import load_taxonomy
 from settings import Settings
 
-from .generate import generate, read_records, write_jsonl
+from .generate import read_records
 from .machine import host_facts, node_facts
 from .procs import gunicorn
+from .scratch import bench_client, generated_registry, single_node, write_results
 from .search_bench import measure_search, query_mix
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -102,11 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--size, --requests and --concurrency must be positive")
     settings = dict(args.settings) if args.settings else WORKER_SETTINGS
     results = run(args, settings)
-    stem = args.out / f"{results['date']}-workers-{args.size}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-    stem.with_suffix(".md").write_text(markdown(results), "utf-8")
-    print(markdown(results))
+    write_results(args.out / f"{results['date']}-workers-{args.size}", results, markdown)
     return 0
 
 
@@ -125,24 +118,11 @@ def run(args, worker_settings: dict[str, dict]) -> dict:
     names = IndexNames(getattr(args, "prefix", None) or f"bench-workers-{uuid.uuid4().hex[:6]}-")
     results["prefix"] = names.prefix
     with ExitStack() as stack:
-        url = configured.opensearch_url
-        if not url:
-            from devnode import ensure_node, stop_node
-
-            url, started = ensure_node()
-            if started:
-                stack.callback(stop_node)
-        client = make_client(url, timeout_s=120, retries=3)
-        stack.callback(client.indices.delete, index=f"{names.prefix}*", ignore_unavailable=True)
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-workers-")))
-        db_url = f"sqlite:///{workdir / 'registry.db'}"
-        factory, _ = prepare(db_url)
-        stack.callback(factory.kw["bind"].dispose)
-        data = workdir / "innovations.jsonl"
-        write_jsonl(generate(args.size, args.seed), data)
-        report = import_jsonl(factory, data)
-        if report.rejected:
-            raise RuntimeError(f"import rejected {report.rejected_lines} line(s)")
+        url = single_node(stack, configured.opensearch_url)
+        client = bench_client(stack, url, names)
+        workdir, db_url, factory, _ = generated_registry(
+            stack, args.size, args.seed, "bench-workers"
+        )
         began = time.perf_counter()
         rebuild(client, factory, names)
         log(f"imported and rebuilt {args.size} in {time.perf_counter() - began:.0f} s")
