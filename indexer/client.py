@@ -17,6 +17,7 @@ from pathlib import Path
 
 from opensearchpy import OpenSearch
 
+from registry.statuses import AUDIENCES
 from settings import Settings
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -24,8 +25,6 @@ MAPPING_VERSION = "v2"
 """The folder under ``mappings/`` that new indices are built from."""
 DECOMPOUND_FILTER = "dutch_decompound"
 """The decompounder filter whose ``word_list`` names a file beside ``settings.json``."""
-
-AUDIENCES = ("public", "members")
 
 
 def opensearch_url(settings: Settings | None = None) -> str:

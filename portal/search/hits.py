@@ -24,12 +24,11 @@ from functools import cache
 
 from marshmallow import Schema, fields
 
+from registry.statuses import AUDIENCES
+
 API_FIELD_NAMES = {"innovation_type": "type"}
 """Record field → the name the JSON API and the page give it in a hit, where they
 differ; every other field keeps the record's name."""
-
-AUDIENCES = ("public", "members")
-"""Who searches: ``public`` (anonymous, the public alias) or ``members``."""
 
 
 @dataclass(frozen=True)
