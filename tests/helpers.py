@@ -8,7 +8,12 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
+from flask import Flask
+from flask_babel import Babel
+
+import portal
 from registry.db import transaction
 from registry.roles import ROLES
 from registry.users import create_user
@@ -95,3 +100,12 @@ def start_indexer(env: dict[str, str]) -> subprocess.Popen:
         [sys.executable, "-m", "indexer", "run"], cwd=ROOT, env={**os.environ, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def translating_app():
+    """A bare Flask app with the portal's translations (Flask-Babel) and nothing else:
+    enough to word messages in a language without a registry or a node."""
+    app = Flask(__name__)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(portal.__file__).parent / "translations")
+    Babel(app)
+    return app

@@ -4,17 +4,16 @@ found by walking the error classes rather than by listing them."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask_babel import Babel, force_locale
+from flask_babel import force_locale
 
 import portal.errors  # noqa: F401  (imports every module that raises a domain error)
 from portal.errors import DOMAIN_ERRORS, domain_message, domain_status
 from portal.search.params import MAX_Q_LENGTH, MAX_SIZE, SearchParamError
 from registry.errors import DomainError, domain_error_classes
 from registry.taxonomy_ops import TaxonomyError
+from tests.helpers import translating_app
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -27,12 +26,7 @@ def every_code():
 
 @pytest.fixture(scope="module")
 def app():
-    app = Flask(__name__)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
-        Path(portal.errors.__file__).parent / "translations"
-    )
-    Babel(app)
-    return app
+    return translating_app()
 
 
 def test_the_walk_finds_the_registry_and_search_errors():

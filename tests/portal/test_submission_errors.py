@@ -4,19 +4,16 @@ and its limits), and :func:`portal.errors.field_message` words it by code."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from flask import Flask
-from flask_babel import Babel, force_locale
+from flask_babel import force_locale
 from marshmallow import ValidationError
 
-import portal.errors
 from portal.errors import FIELD_REASONS, field_message
 from portal.submission import errors_by_field
 from registry.schemas import InnovationSchema, Reason
 from registry.taxonomy import Taxonomy
 from tests.conftest import TAXONOMY_FILE, read_data
+from tests.helpers import translating_app
 
 BROKEN = {
     "id": "Geen Slug",
@@ -55,12 +52,7 @@ def unknown_phase() -> Reason:
 
 @pytest.fixture(scope="module")
 def app():
-    app = Flask(__name__)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
-        Path(portal.errors.__file__).parent / "translations"
-    )
-    Babel(app)
-    return app
+    return translating_app()
 
 
 def first(messages: dict, name: str) -> Reason:
