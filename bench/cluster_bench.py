@@ -37,7 +37,6 @@ from bench.scratch import bench_client, generated_registry
 from bench.search_bench import describe, measure_search, query_mix, query_url, run_load
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
-from registry.taxonomy import load_taxonomy
 from settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -100,8 +99,6 @@ def run(args) -> dict:
         results["rebuild_s"] = round(time.perf_counter() - began, 1)
         log(f"rebuilt on the cluster in {results['rebuild_s']} s")
         wait_green(client)
-        with factory() as session:
-            taxonomy = load_taxonomy(session)
         mix = query_mix(read_records(), 40, 9)
         env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
                "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": "0",
@@ -109,7 +106,7 @@ def run(args) -> dict:
         with gunicorn(env, workdir / "portal.log") as base:
             log("portal against raw")
             results["search"] = measure_search(
-                base, client, names, taxonomy, mix, args.requests, tuple(args.concurrency), 300
+                base, client, names, factory, mix, args.requests, tuple(args.concurrency), 300
             )
             results["search"].pop("queries")
             log("node loss under portal searches at concurrency 8")

@@ -40,7 +40,6 @@ from opensearchpy import OpenSearch
 from indexer.client import IndexNames, make_client
 from registry.db import prepare
 from registry.records import import_jsonl
-from registry.taxonomy import load_taxonomy
 from settings import Settings
 
 from . import report
@@ -169,15 +168,13 @@ def measure_live(
 ) -> dict:
     """Search latency, then (with ``indexer run`` running) the merge and the edits."""
     out: dict = {}
-    with factory() as session:
-        taxonomy = load_taxonomy(session)
     with ExitStack() as stack:
         base = stack.enter_context(
             gunicorn(env, workdir / "gunicorn.log", workers=GUNICORN_WORKERS)
         )
         log(f"portal up at {base}; measuring search latency")
         out["search"] = measure_search(
-            base, client, names, taxonomy, mix, config.requests, config.levels, config.max_level_s
+            base, client, names, factory, mix, config.requests, config.levels, config.max_level_s
         )
         indexer_log = workdir / "indexer-run.log"
         proc = stack.enter_context(

@@ -30,7 +30,9 @@ from werkzeug.datastructures import MultiDict
 from indexer.client import IndexNames
 from portal.search.params import parse_search_args
 from portal.search.query import build_search_body
-from registry.taxonomy import Taxonomy
+from portal.search.synonyms import EMPTY, SynonymIndex
+from registry import thesaurus
+from registry.taxonomy import Taxonomy, load_taxonomy
 
 from .stats import percentile, ratio, summarize
 
@@ -123,10 +125,20 @@ def query_url(args: Query) -> str:
     return f"/api/v1/search?{urlencode(args)}"
 
 
-def query_body(args: Query, taxonomy: Taxonomy) -> dict:
-    """The body the portal sends to OpenSearch for ``args`` (public audience)."""
-    body, _resolved = build_search_body(parse_search_args(MultiDict(args), taxonomy), taxonomy)
+def query_body(args: Query, taxonomy: Taxonomy, synonyms: SynonymIndex = EMPTY) -> dict:
+    """The body the portal sends to OpenSearch for ``args`` (public audience) with
+    ``taxonomy`` and the thesaurus ``synonyms`` in force."""
+    request = parse_search_args(MultiDict(args), taxonomy)
+    body, _resolved = build_search_body(request, taxonomy, synonyms=synonyms)
     return body
+
+
+def portal_view(factory) -> tuple[Taxonomy, SynonymIndex]:
+    """The taxonomy and the thesaurus a portal on the registry of session factory
+    ``factory`` searches with (read as :mod:`portal.backends` reads them), so the raw
+    side sends the very body the portal sends."""
+    with factory() as session:
+        return load_taxonomy(session), SynonymIndex(thesaurus.list_sets(session))
 
 
 @dataclass
@@ -144,22 +156,45 @@ class LoadResult:
         return [ms for _, ms in self.latencies]
 
 
-def portal_sender(base_url: str) -> Callable[[str], dict]:
+def portal_sender(base_url: str, keep_alive: bool = False) -> Callable[[str], dict]:
     """A function that GETs a path from the portal and returns the parsed JSON.
+
+    With ``keep_alive`` each calling thread keeps one connection open and reuses it
+    (as a browser or a harvester does; http.client opens it again after the server
+    closed it), otherwise every request opens a connection of its own.
 
     Raises (from the returned function):
         RuntimeError: the answer was not 200 (the message holds the status).
     """
     parts = urlsplit(base_url)
+    local = threading.local()
+
+    def new_connection() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S)
+
+    def exchange(conn: http.client.HTTPConnection, path: str):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response, response.read()
 
     def send(path: str) -> dict:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            data = response.read()
-        finally:
-            conn.close()
+        if not keep_alive:
+            conn = new_connection()
+            try:
+                response, data = exchange(conn, path)
+            finally:
+                conn.close()
+        else:
+            conn = getattr(local, "conn", None) or new_connection()
+            local.conn = conn
+            try:
+                response, data = exchange(conn, path)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()  # closed while idle (keep-alive timed out): once more
+                response, data = exchange(conn, path)
+            except Exception:
+                conn.close()
+                raise
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}")
         return json.loads(data)
@@ -294,13 +329,16 @@ def measure_search(
     base_url: str,
     client: OpenSearch,
     names: IndexNames,
-    taxonomy: Taxonomy,
+    factory,
     mix: list[Query],
     requests: int,
     levels: tuple[int, ...],
     max_s: float,
 ) -> dict:
     """Latency of the mix through the portal and raw, at each concurrency in ``levels``.
+
+    The raw side sends the body the portal builds for the same URL, with the taxonomy
+    and thesaurus of the registry of session factory ``factory`` (:func:`portal_view`).
 
     Every query is sent once to each side first (not measured: warms caches, and counts
     queries without hits, for which the portal also asks for suggestions). Per level
@@ -314,7 +352,8 @@ def measure_search(
         :func:`_alternating`).
     """
     urls = [query_url(q) for q in mix]
-    bodies = [query_body(q, taxonomy) for q in mix]
+    taxonomy, synonyms = portal_view(factory)
+    bodies = [query_body(q, taxonomy, synonyms) for q in mix]
     alias = names.alias("public")
     portal = portal_sender(base_url)
 

@@ -28,7 +28,6 @@ from pathlib import Path
 
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
-from registry.taxonomy import load_taxonomy
 from settings import Settings
 
 from .generate import read_records
@@ -127,8 +126,6 @@ def run(args, worker_settings: dict[str, dict]) -> dict:
         rebuild(client, factory, names)
         log(f"imported and rebuilt {args.size} in {time.perf_counter() - began:.0f} s")
         results["node"] = node_facts(client, names.prefix)
-        with factory() as session:
-            taxonomy = load_taxonomy(session)
         mix = query_mix(read_records(), args.queries, args.seed)
         env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
                "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench-workers",
@@ -139,7 +136,7 @@ def run(args, worker_settings: dict[str, dict]) -> dict:
             workers = int(setting["WEB_CONCURRENCY"])
             portal_env = {**env, **setting}
             with gunicorn(portal_env, workdir / "portal.log", workers=workers) as base:
-                measured = measure_search(base, client, names, taxonomy, mix, args.requests,
+                measured = measure_search(base, client, names, factory, mix, args.requests,
                                           tuple(args.concurrency), args.max_level_s)  # fmt: skip
             measured.pop("queries", None)
             results["settings"][name] = {"env": setting, **measured}
