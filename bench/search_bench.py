@@ -339,6 +339,7 @@ def measure_search(
 
     The raw side sends the body the portal builds for the same URL, with the taxonomy
     and thesaurus of the registry of session factory ``factory`` (:func:`portal_view`).
+    Both sides reuse their connections (kept alive, one per load thread).
 
     Every query is sent once to each side first (not measured: warms caches, and counts
     queries without hits, for which the portal also asks for suggestions). Per level
@@ -355,7 +356,10 @@ def measure_search(
     taxonomy, synonyms = portal_view(factory)
     bodies = [query_body(q, taxonomy, synonyms) for q in mix]
     alias = names.alias("public")
-    portal = portal_sender(base_url)
+    # both sides keep their connections alive: opensearch-py's pool on the raw side,
+    # one connection per load thread on the portal's (bench.cpu_split shows the cost
+    # of a new connection per request)
+    portal = portal_sender(base_url, keep_alive=True)
 
     def raw_send(i: int) -> dict:
         return client.search(index=alias, body=bodies[i])

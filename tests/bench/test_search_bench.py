@@ -1,7 +1,13 @@
-"""The search benchmark's raw side sends the very body the portal sends."""
+"""The search benchmark's two sides: the raw side sends the very body the portal sends,
+and the portal side keeps its connections alive as the raw side's client does."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from bench.generate import read_records
-from bench.search_bench import portal_view, query_body, query_mix, query_url
+from bench.search_bench import portal_sender, portal_view, query_body, query_mix, query_url
 
 
 def _ids(hits: list[dict]) -> list[str]:
@@ -20,3 +26,49 @@ def test_raw_body_finds_what_the_portal_finds_thesaurus_included(app, loaded, cl
         assert raw["hits"]["total"]["value"] == portal["total"], args
         assert [h["_id"] for h in raw["hits"]["hits"]] == _ids(portal["hits"]), args
     assert query_body(mix[0], taxonomy, synonyms) != query_body(mix[0], taxonomy)
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    """Answers ``{}``; counts the connections it was handed (one handler per
+    connection); with ``server.close_each`` closes the connection after each answer,
+    saying so (``Connection: close``) or silently."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.server.connections += 1
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if self.server.close_each:
+            if self.server.close_each == "says so":
+                self.send_header("Connection", "close")
+            self.close_connection = True  # "silently": as a keep-alive time-out does
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("keep_alive", "close_each", "connections"),
+    [(True, False, 1), (False, False, 5), (True, "says so", 5), (True, "silently", 5)],
+)
+def test_portal_sender_reuses_one_connection_only_when_kept_alive(keep_alive, close_each,
+                                                                   connections):  # fmt: skip
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    server.connections, server.close_each = 0, close_each
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        send = portal_sender(f"http://127.0.0.1:{server.server_address[1]}", keep_alive)
+        assert [send("/x") for _ in range(5)] == [{}] * 5
+        assert server.connections == connections
+    finally:
+        server.shutdown()
+        server.server_close()
