@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +88,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def migrate(url: str | None = None) -> None:
     """Bring the database at ``url`` to the newest Alembic revision (idempotent)."""
+    # imported here: Alembic (with Mako) is a third of the start-up of every command
+    # and portal worker that only reads and writes the registry
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
