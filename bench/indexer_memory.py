@@ -3,7 +3,7 @@
 The rebuild reads the registry in pages, builds the public and member documents and
 hands the bulk actions to opensearch-py. This measures the first two alone (no
 OpenSearch: its share is the bulk helper's), in a fresh child process per size so
-``ru_maxrss`` is that size's own peak, with tracemalloc's live and peak bytes after
+its peak RSS (``VmHWM``) is that size's own, with tracemalloc's live and peak bytes after
 the stream ends. Registry rows are multiplied with ``INSERT … SELECT`` from a small
 generated import (new ids, same contents), so large sizes take seconds to prepare::
 
@@ -49,7 +49,7 @@ from .generate import generate, write_jsonl
 from .run import RESULTS_DIR, make_registry
 
 CHILD = """
-import json, resource, sys, tracemalloc
+import json, sys, tracemalloc
 tracemalloc.start()
 from registry.db import make_engine, make_session_factory
 from indexer.rebuild import _record_actions
@@ -62,7 +62,9 @@ print(json.dumps({
     "actions": count,
     "traced_current_mib": round(current / 2**20, 2),
     "traced_peak_mib": round(peak / 2**20, 2),
-    "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    # VmHWM is this address space's own peak; ru_maxrss would carry the parent's
+    "maxrss_mib": round(int(next(line.split()[1] for line in open("/proc/self/status")
+                                 if line.startswith("VmHWM:"))) / 1024, 1),
     "top_live": [str(s) for s in top],
 }))
 """
