@@ -160,7 +160,8 @@ def measure_rebuild(
     Returns:
         ``{"indexer": {...}, "raw": {...}, "ratio": indexer docs/s ÷ raw docs/s,
         "repeats": int, "materialise_seconds": float}``; ``indexer.peak_rss_mib`` is
-        the highest of the runs, ``indexer.startup_seconds`` the time a child takes to
+        the highest of the runs (each the child's own, ``indexer.peak_rss_own``),
+        ``indexer.startup_seconds`` the time a child takes to
         start and import the indexer (part of the rebuild's wall time).
     """
     actions = workdir / "actions.jsonl"
@@ -183,6 +184,7 @@ def measure_rebuild(
         raise RuntimeError(f"document counts differ: expected {expected}, got {counts}")
     indexer, raw = _median_run(indexer_runs), _median_run(raw_runs)
     indexer["peak_rss_mib"] = max(r["peak_rss_mib"] for r in indexer_runs)
+    indexer["peak_rss_own"] = True  # run_measured: the child's own peak, not ours
     startup = run_measured([sys.executable, "-c", "import indexer.__main__"], env,
                            workdir / "indexer-import.log", 60)  # fmt: skip
     indexer["startup_seconds"] = round(startup.seconds, 3)
