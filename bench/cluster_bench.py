@@ -34,7 +34,7 @@ from pathlib import Path
 from bench.generate import read_records
 from bench.procs import gunicorn
 from bench.scratch import bench_client, generated_registry
-from bench.search_bench import describe, measure_search, query_mix, query_url, run_load
+from bench.search_bench import benchmark_mix, describe, measure_search, query_url, run_load
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
 from settings import Settings
@@ -99,7 +99,7 @@ def run(args) -> dict:
         results["rebuild_s"] = round(time.perf_counter() - began, 1)
         log(f"rebuilt on the cluster in {results['rebuild_s']} s")
         wait_green(client)
-        mix = query_mix(read_records(), 40, 9)
+        mix = benchmark_mix(read_records(), 40, 9)
         env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
                "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": "0",
                "SEARCH_TIMEOUT_S": "30"}  # fmt: skip

@@ -45,7 +45,7 @@ from .generate import read_records
 from .machine import host_facts, node_facts
 from .procs import gunicorn
 from .scratch import bench_client, generated_registry, single_node, write_results
-from .search_bench import portal_sender, portal_view, query_body, query_mix, query_url, run_load
+from .search_bench import benchmark_mix, portal_sender, portal_view, query_body, query_url, run_load
 from .stats import percentile
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -184,7 +184,7 @@ def run(args) -> dict:
         rebuild(client, factory, names)
         results["node"] = node_facts(client, names.prefix)
         taxonomy, synonyms = portal_view(factory)
-        mix = query_mix(read_records(), args.queries, args.seed)
+        mix = benchmark_mix(read_records(), args.queries, args.seed)
         urls = [query_url(q) for q in mix]
         bodies = [query_body(q, taxonomy, synonyms) for q in mix]
         alias = names.alias("public")

@@ -38,7 +38,7 @@ from settings import Settings
 from .generate import generate, read_records, write_jsonl
 from .machine import host_facts, node_facts
 from .run import RESULTS_DIR, make_registry
-from .search_bench import query_mix, query_url
+from .search_bench import benchmark_mix, query_url
 from .stats import percentile
 
 
@@ -86,7 +86,7 @@ def measure(
             }
         )
         http = app.test_client()
-        urls = [query_url(q) for q in query_mix(read_records(), queries, seed)]
+        urls = [query_url(q) for q in benchmark_mix(read_records(), queries, seed)]
         for url in urls:  # warm: taxonomy, translations, connections
             http.get(url).close()
         flush_search_log(app)

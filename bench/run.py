@@ -49,7 +49,7 @@ from .machine import host_facts, node_facts
 from .merge_bench import measure_merge
 from .procs import gunicorn, service
 from .rebuild_bench import measure_rebuild
-from .search_bench import measure_search, query_mix, query_url
+from .search_bench import benchmark_mix, measure_search, query_url
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 GUNICORN_WORKERS = 2
@@ -239,7 +239,7 @@ def collect(
     results["rebuild"] = measure_rebuild(
         client, names, factory, env, workdir, config.rebuild_timeout_s, config.rebuild_repeats
     )
-    mix = query_mix(read_records(), config.queries, config.seed)
+    mix = benchmark_mix(read_records(), config.queries, config.seed)
     results.update(measure_live(config, env, workdir, client, names, factory, mix))
     results["targets"] = report.evaluate_targets(results, report.load_results(config.out))
     if config.profile:

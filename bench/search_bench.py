@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from opensearchpy import OpenSearch
@@ -118,6 +119,25 @@ def query_mix(records: list[dict], count: int, seed: int) -> list[Query]:
             args.append(("sort", sort))
         mix.append(args)
     return mix
+
+
+JUDGMENTS = Path(__file__).resolve().parent / "relevance" / "judgments.json"
+"""The judged queries of the relevance harness (real librarians' wording)."""
+
+
+def judged_queries(path: Path = JUDGMENTS) -> list[Query]:
+    """The words of every judged query of the relevance set as a search (no facets,
+    the default sort), in the file's order: misspellings, English, jargon, compounds
+    and phrases that the generated mix does not have, so their costs (thesaurus
+    expansion, spelling correction, zero-result help) are part of the benchmark."""
+    queries = json.loads(path.read_text(encoding="utf-8"))["queries"]
+    return [[("q", item["q"])] for item in queries]
+
+
+def benchmark_mix(records: list[dict], count: int, seed: int) -> list[Query]:
+    """The benchmark's queries: ``count`` generated ones (:func:`query_mix`) followed by
+    the judged queries (:func:`judged_queries`)."""
+    return query_mix(records, count, seed) + judged_queries()
 
 
 def query_url(args: Query) -> str:

@@ -34,7 +34,7 @@ from .generate import read_records
 from .machine import host_facts, node_facts
 from .procs import gunicorn
 from .scratch import bench_client, generated_registry, single_node, write_results
-from .search_bench import measure_search, query_mix
+from .search_bench import benchmark_mix, measure_search
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 WORKER_SETTINGS = {
@@ -126,7 +126,7 @@ def run(args, worker_settings: dict[str, dict]) -> dict:
         rebuild(client, factory, names)
         log(f"imported and rebuilt {args.size} in {time.perf_counter() - began:.0f} s")
         results["node"] = node_facts(client, names.prefix)
-        mix = query_mix(read_records(), args.queries, args.seed)
+        mix = benchmark_mix(read_records(), args.queries, args.seed)
         env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
                "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench-workers",
                "SESSION_COOKIE_SECURE": "0", "SEARCH_TIMEOUT_S": "30"}  # fmt: skip

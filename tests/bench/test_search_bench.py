@@ -1,13 +1,22 @@
 """The search benchmark's two sides: the raw side sends the very body the portal sends,
 and the portal side keeps its connections alive as the raw side's client does."""
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bench.generate import read_records
-from bench.search_bench import portal_sender, portal_view, query_body, query_mix, query_url
+from bench.search_bench import (
+    JUDGMENTS,
+    benchmark_mix,
+    portal_sender,
+    portal_view,
+    query_body,
+    query_mix,
+    query_url,
+)
 
 
 def _ids(hits: list[dict]) -> list[str]:
@@ -72,3 +81,12 @@ def test_portal_sender_reuses_one_connection_only_when_kept_alive(keep_alive, cl
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_benchmark_mix_is_the_generated_mix_then_every_judged_query():
+    records = read_records()
+    judged = json.loads(JUDGMENTS.read_text(encoding="utf-8"))["queries"]
+    mix = benchmark_mix(records, 8, 9)
+    assert mix[:8] == query_mix(records, 8, 9)
+    assert mix[8:] == [[("q", item["q"])] for item in judged]
+    assert len(judged) > 0
