@@ -43,7 +43,7 @@ from settings import Settings
 
 from .generate import read_records
 from .machine import host_facts, node_facts
-from .procs import gunicorn
+from .procs import children, gunicorn
 from .scratch import bench_client, generated_registry, single_node, write_results
 from .search_bench import benchmark_mix, portal_sender, portal_view, query_body, query_url, run_load
 from .stats import percentile
@@ -69,22 +69,6 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
     # after the ")" that ends the command name, field 3 (state) is index 0
     return (int(fields[11]) + int(fields[12])) * _TICK_S
-
-
-def children(pid: int) -> list[int]:
-    """Pids whose parent is ``pid`` (from ``/proc/*/stat``)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
 
 
 def gunicorn_master(port: int) -> int:

@@ -37,6 +37,7 @@ from registry.records import import_jsonl
 
 from .generate import generate, write_jsonl
 from .machine import host_facts
+from .procs import children, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -58,24 +59,6 @@ def rss_mib(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def children(pid: int) -> list[int]:
-    """Child process ids of ``pid`` (the gunicorn workers of a master)."""
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        text = (task / "children").read_text().split()
-        out += [int(child) for child in text]
-    return out
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_portal(db_url: str, page_size: int) -> tuple[subprocess.Popen, str]:

@@ -64,6 +64,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (e.g. the workers of a gunicorn master), from
+    ``/proc/<pid>/task/*/children``; empty when ``pid`` is gone."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # the thread ended meanwhile
+    return out
+
+
 def run_measured(command: list[str], env: dict, log: Path, timeout_s: float) -> Measured:
     """Run ``command`` to the end; returns its wall time, exit code and peak RSS.
 
