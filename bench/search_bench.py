@@ -29,10 +29,10 @@ from opensearchpy import OpenSearch
 from werkzeug.datastructures import MultiDict
 
 from indexer.client import IndexNames
+from portal.backends import load_synonyms
 from portal.search.params import parse_search_args
 from portal.search.query import build_search_body
 from portal.search.synonyms import EMPTY, SynonymIndex
-from registry import thesaurus
 from registry.taxonomy import Taxonomy, load_taxonomy
 
 from .stats import percentile, ratio, summarize
@@ -158,7 +158,7 @@ def portal_view(factory) -> tuple[Taxonomy, SynonymIndex]:
     ``factory`` searches with (read as :mod:`portal.backends` reads them), so the raw
     side sends the very body the portal sends."""
     with factory() as session:
-        return load_taxonomy(session), SynonymIndex(thesaurus.list_sets(session))
+        return load_taxonomy(session), load_synonyms(session)
 
 
 @dataclass

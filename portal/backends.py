@@ -38,6 +38,12 @@ seq)``. Every taxonomy and thesaurus operation adds a history entry, and seeding
 terms, so an unchanged triple means both copies are current."""
 
 
+def load_synonyms(session: Session) -> SynonymIndex:
+    """The thesaurus in force in the registry, as the portal searches with it (every
+    synonym set of :func:`registry.thesaurus.list_sets`)."""
+    return SynonymIndex(thesaurus.list_sets(session))
+
+
 @dataclass
 class Backends:
     """The app's engine, session factories (``log_sessions``: short lock waits, for
@@ -108,7 +114,7 @@ class Backends:
                 self._taxonomy_key = key
             if self._synonyms is None or revision != self._synonyms_revision:
                 with self.sessions() as session:
-                    self._synonyms = SynonymIndex(thesaurus.list_sets(session))
+                    self._synonyms = load_synonyms(session)
                 self._synonyms_revision = revision
             self._checked_at = started
         finally:
