@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench.generate import read_records
 from bench.procs import gunicorn
-from bench.scratch import bench_client, generated_registry
+from bench.scratch import bench_client, child_env, generated_registry
 from bench.search_bench import benchmark_mix, describe, measure_search, query_url, run_load
 from indexer.client import IndexNames
 from indexer.rebuild import rebuild
@@ -100,9 +100,7 @@ def run(args) -> dict:
         log(f"rebuilt on the cluster in {results['rebuild_s']} s")
         wait_green(client)
         mix = benchmark_mix(read_records(), 40, 9)
-        env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
-               "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": "0",
-               "SEARCH_TIMEOUT_S": "30"}  # fmt: skip
+        env = child_env(db_url, url, names, SEARCH_TIMEOUT_S="30")
         with gunicorn(env, workdir / "portal.log") as base:
             log("portal against raw")
             results["search"] = measure_search(

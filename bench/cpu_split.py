@@ -44,7 +44,7 @@ from settings import Settings
 from .generate import read_records
 from .machine import host_facts, node_facts
 from .procs import children, gunicorn
-from .scratch import bench_client, generated_registry, single_node, write_results
+from .scratch import bench_client, child_env, generated_registry, single_node, write_results
 from .search_bench import benchmark_mix, portal_sender, portal_view, query_body, query_url, run_load
 from .stats import percentile
 
@@ -172,9 +172,7 @@ def run(args) -> dict:
         urls = [query_url(q) for q in mix]
         bodies = [query_body(q, taxonomy, synonyms) for q in mix]
         alias = names.alias("public")
-        env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
-               "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench-cpu",
-               "SESSION_COOKIE_SECURE": "0", "SEARCH_TIMEOUT_S": "30"}  # fmt: skip
+        env = child_env(db_url, url, names, SEARCH_TIMEOUT_S="30")
         with gunicorn(env, workdir / "portal.log") as base:
             master = gunicorn_master(int(base.rsplit(":", 1)[1]))
             node = node_pid(client)
@@ -190,7 +188,8 @@ def run(args) -> dict:
             names_order = list(sides)
             results["sides"] = {name: [] for name in sides}
             for number in range(ROUNDS):
-                order = names_order[number % 3 :] + names_order[: number % 3]
+                turn = number % len(names_order)
+                order = names_order[turn:] + names_order[:turn]
                 for name in order:
                     log(f"round {number + 1}: {name}")
                     results["sides"][name].append(

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import signal
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from .machine import host_facts, node_facts
 from .merge_bench import measure_merge
 from .procs import gunicorn, service
 from .rebuild_bench import measure_rebuild
+from .scratch import child_env
 from .search_bench import benchmark_mix, measure_search, query_url
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -136,18 +136,6 @@ def generate_and_import(config: Config, workdir: Path, factory) -> dict:
             "seconds": round(import_s, 3),
             "records_per_s": round(imported.created / import_s, 1),
         },
-    }
-
-
-def child_env(db_url: str, os_url: str, names: IndexNames) -> dict:
-    """Environment of the indexer and gunicorn children (configuration by environment)."""
-    return {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "OPENSEARCH_URL": os_url,
-        "INDEX_PREFIX": names.prefix,
-        "SECRET_KEY": "bench",
-        "SESSION_COOKIE_SECURE": "0",
     }
 
 

@@ -1,11 +1,13 @@
-"""What the stand-alone benchmarks (:mod:`bench.workers`, :mod:`bench.rebuild_overlap`,
-:mod:`bench.cluster_bench`) set up alike: a node, a generated registry in a temporary
-folder, and the results files. Everything is undone through the caller's
+"""What the benchmarks (:mod:`bench.run`, :mod:`bench.workers`,
+:mod:`bench.rebuild_overlap`, :mod:`bench.cluster_bench`, :mod:`bench.cpu_split`) set up
+alike: a node, a generated registry in a temporary folder, the environment of their
+children, and the results files. Everything is undone through the caller's
 :class:`~contextlib.ExitStack`."""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -65,6 +67,21 @@ def generated_registry(
     if report.rejected:
         raise RuntimeError(f"import rejected {report.rejected_lines} line(s)")
     return workdir, db_url, factory, time.perf_counter() - began
+
+
+def child_env(db_url: str, os_url: str, names: IndexNames, **extra: str) -> dict:
+    """Environment of the indexer and gunicorn children (configuration by environment):
+    this process's, with the registry at ``db_url``, the node at ``os_url``, the index
+    prefix of ``names``, and ``extra`` settings (e.g. ``SEARCH_TIMEOUT_S="30"``)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "OPENSEARCH_URL": os_url,
+        "INDEX_PREFIX": names.prefix,
+        "SECRET_KEY": "bench",
+        "SESSION_COOKIE_SECURE": "0",
+        **extra,
+    }
 
 
 def write_results(stem: Path, results: dict, markdown: Callable[[dict], str]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 import uuid
@@ -33,7 +32,7 @@ from settings import Settings
 from .generate import read_records
 from .machine import host_facts, node_facts
 from .procs import gunicorn
-from .scratch import bench_client, generated_registry, single_node, write_results
+from .scratch import bench_client, child_env, generated_registry, single_node, write_results
 from .search_bench import benchmark_mix, measure_search
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -127,9 +126,7 @@ def run(args, worker_settings: dict[str, dict]) -> dict:
         log(f"imported and rebuilt {args.size} in {time.perf_counter() - began:.0f} s")
         results["node"] = node_facts(client, names.prefix)
         mix = benchmark_mix(read_records(), args.queries, args.seed)
-        env = {**os.environ, "DATABASE_URL": db_url, "OPENSEARCH_URL": url,
-               "INDEX_PREFIX": names.prefix, "SECRET_KEY": "bench-workers",
-               "SESSION_COOKIE_SECURE": "0", "SEARCH_TIMEOUT_S": "30"}  # fmt: skip
+        env = child_env(db_url, url, names, SEARCH_TIMEOUT_S="30")
         results["settings"] = {}
         for name, setting in worker_settings.items():
             log(f"portal with {name}, raw alongside, concurrency {args.concurrency}")
